@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { AuditLog } from './audit/audit-log.js';
+import type { Config } from './config.js';
+import { openDatabase, type Db } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { AccessService } from './directory/access.js';
+import { DirectoryPermissions } from './directory/permissions.js';
+import { directoryRoutes } from './directory/routes.js';
+import { DirectoryService } from './directory/service.js';
+import { createAuthenticator } from './http/authenticate.js';
+import { createServer, type Server } from './http/server.js';
+import { signInRoutes, totpRoutes, type IdentityRouteOptions } from './identity/routes.js';
+import { SessionStore } from './identity/sessions.js';
+import { SignInService } from './identity/sign-in.js';
+import { TokenService } from './identity/tokens.js';
+import { TotpMethods } from './identity/totp-methods.js';
+import { SystemClock, type Clock } from './shared/clock.js';
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: boolean | { level: string };
+  /** An already open database; the app then leaves closing it to the caller. */
+  db?: Db;
+}
+
+export interface App {
+  server: Server;
+  db: Db;
+  clock: Clock;
+  services: Services;
+  /** The bootstrap administrator's generated password, on the first start only. */
+  bootstrap: { userPrincipalName: string; password: string | null } | null;
+  close(): Promise<void>;
+}
+
+export interface Services {
+  audit: AuditLog;
+  access: AccessService;
+  directory: DirectoryService;
+  tokens: TokenService;
+  sessions: SessionStore;
+  signIn: SignInService;
+  totp: TotpMethods;
+}
+
+/** The composition root: configuration, then the database, then services, then HTTP. */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? new SystemClock();
+  const db = options.db ?? (await openDatabase(config.databaseUrl));
+  await migrateToLatest(db);
+
+  const audit = new AuditLog(clock);
+  const access = new AccessService(db.kysely, clock);
+  const directory = new DirectoryService(
+    db,
+    clock,
+    audit,
+    access,
+    new DirectoryPermissions(access),
+    config.domain,
+  );
+  const tokens = await TokenService.load(db, clock, config.publicUrl);
+  const sessions = new SessionStore(db, clock);
+  const signIn = new SignInService(db, clock, audit);
+  const totp = new TotpMethods(db, clock, audit);
+  const services: Services = { audit, access, directory, tokens, sessions, signIn, totp };
+
+  await directory.ensureBuiltInRoles();
+  const bootstrap = await directory.bootstrapAdmin(config.adminPassword, () =>
+    randomBytes(18).toString('base64url'),
+  );
+
+  const server = await createServer({
+    clock,
+    logger: options.logger ?? false,
+    tls: config.tls,
+    publicUrl: config.publicUrl,
+  });
+  const portalOrigin = new URL(config.publicUrl).origin;
+  const authenticator = createAuthenticator(db, tokens, sessions, portalOrigin);
+  const identityOptions: IdentityRouteOptions = {
+    signIn,
+    tokens,
+    sessions,
+    totp,
+    portalOrigin,
+    secureCookies: config.publicUrl.startsWith('https:'),
+  };
+
+  server.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  await server.register(signInRoutes, identityOptions);
+  await server.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (request) => {
+        request.caller = await authenticator.authenticate(request);
+      });
+      await v1.register(totpRoutes, identityOptions);
+      await v1.register(directoryRoutes, { directory, publicUrl: config.publicUrl });
+    },
+    { prefix: '/v1.0' },
+  );
+
+  return {
+    server,
+    db,
+    clock,
+    services,
+    bootstrap,
+    async close() {
+      await server.close();
+      if (!options.db) await db.close();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Caller } from '../http/caller.js';
+import type { Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
+
+export type AuditCategory = 'UserManagement' | 'GroupManagement' | 'RoleManagement' | 'Policy';
+export type AuditService = 'Core Directory' | 'PIM' | 'Authentication' | 'Authentication Methods';
+
+export interface AuditTarget {
+  id: string;
+  type: 'User' | 'Group' | 'Role' | 'Request' | 'Policy' | 'Other';
+  displayName?: string | null;
+  userPrincipalName?: string | null;
+}
+
+/** What happened, as the module that did it describes it. */
+export interface AuditEvent {
+  category: AuditCategory;
+  service: AuditService;
+  activity: string;
+  operationType: 'Add' | 'Update' | 'Delete' | 'Assign' | 'Unassign' | 'Other';
+  result: 'success' | 'failure';
+  resultReason?: string;
+  targets: AuditTarget[];
+  /** Key-value details such as the justification and the ticket number. */
+  details?: Record<string, string | null | undefined>;
+}
+
+/** The origin of a change: who made it, and the id that ties its records together. */
+export interface Actor {
+  caller: Caller | null;
+  correlationId: string;
+}
+
+/** Values longer than this are cut in audit records; the requests themselves are capped anyway. */
+const MAX_DETAIL = 2000;
+
+/**
+ * Writes audit events. Callers pass the transaction of the change they record, so that the
+ * change and its audit event commit or fail together.
+ */
+export class AuditLog {
+  constructor(private readonly clock: Clock) {}
+
+  async record(db: Kysely<Database>, actor: Actor, event: AuditEvent): Promise<void> {
+    const id = newId();
+    const caller = actor.caller;
+    const initiatedBy = caller
+      ? {
+          user: {
+            id: caller.userId,
+            displayName: caller.displayName,
+            userPrincipalName: caller.userPrincipalName,
+            ipAddress: caller.ip,
+          },
+          app: null,
+        }
+      : { user: null, app: { displayName: 'Elevate', servicePrincipalId: null } };
+
+    const details = Object.entries(event.details ?? {})
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([key, value]) => ({ key, value: value.slice(0, MAX_DETAIL) }));
+
+    await db
+      .insertInto('audit_events')
+      .values({
+        id,
+        activity_date_time: this.clock.now().toISOString(),
+        category: event.category,
+        logged_by_service: event.service,
+        activity_display_name: event.activity,
+        operation_type: event.operationType,
+        result: event.result,
+        result_reason: event.resultReason ?? '',
+        initiator_id: caller?.userId ?? null,
+        initiated_by: JSON.stringify(initiatedBy),
+        target_resources: JSON.stringify(
+          event.targets.map((t) => ({
+            id: t.id,
+            displayName: t.displayName ?? null,
+            type: t.type,
+            userPrincipalName: t.userPrincipalName ?? null,
+            modifiedProperties: [],
+          })),
+        ),
+        additional_details: JSON.stringify(details),
+        correlation_id: actor.correlationId,
+      })
+      .execute();
+
+    const targetIds = [...new Set(event.targets.map((t) => t.id))];
+    if (targetIds.length > 0) {
+      await db
+        .insertInto('audit_targets')
+        .values(targetIds.map((target_id) => ({ audit_event_id: id, target_id })))
+        .execute();
+    }
+  }
+}

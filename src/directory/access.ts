@@ -1,0 +1,113 @@
+import type { Kysely } from 'kysely';
+import type { AccessId, Database } from '../db/schema.js';
+import type { Clock } from '../shared/clock.js';
+import { RoleIds } from './roles.js';
+
+/**
+ * Answers "who has what, now". Membership is the union of standing (direct) membership and PIM
+ * assignments whose window contains the present moment, so an assignment stops counting at its
+ * end to the millisecond, whether or not any background job has run since.
+ */
+export class AccessService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The groups the principal belongs to now, as `relationship`. */
+  groupIdsOf(principalId: string, relationship: AccessId = 'member', db = this.db) {
+    return groupIdsOfQuery(db, principalId, relationship, this.clock.now().toISOString());
+  }
+
+  /** The principals that belong to the group now, as `relationship`. */
+  async principalIdsOf(groupId: string, relationship: AccessId, db = this.db): Promise<string[]> {
+    const now = this.clock.now().toISOString();
+    const rows = await db
+      .selectFrom('group_members')
+      .select('principal_id')
+      .where('group_id', '=', groupId)
+      .where('relationship', '=', relationship)
+      .union(
+        db
+          .selectFrom('pim_schedules')
+          .select('principal_id')
+          .where('group_id', '=', groupId)
+          .where('kind', '=', 'assignment')
+          .where('access_id', '=', relationship)
+          .where('status', '=', 'Provisioned')
+          .where('start_at', '<=', now)
+          .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)])),
+      )
+      .execute();
+    return rows.map((r) => r.principal_id);
+  }
+
+  async isInGroup(principalId: string, groupId: string, relationship: AccessId, db = this.db) {
+    const ids = await this.groupIdsOf(principalId, relationship, db);
+    return ids.includes(groupId);
+  }
+
+  /** Role definition ids held by the user now, directly or through a group it belongs to now. */
+  async roleIdsOf(userId: string, db = this.db): Promise<Set<string>> {
+    const now = this.clock.now().toISOString();
+    const rows = await db
+      .selectFrom('role_assignments')
+      .select('role_definition_id')
+      .where((eb) =>
+        eb.or([
+          eb('principal_id', '=', userId),
+          eb('principal_id', 'in', groupIdsOfSubquery(db, userId, 'member', now)),
+        ]),
+      )
+      .execute();
+    return new Set(rows.map((r) => r.role_definition_id));
+  }
+
+  async hasAnyRole(userId: string, roleIds: readonly string[], db = this.db): Promise<boolean> {
+    const held = await this.roleIdsOf(userId, db);
+    return roleIds.some((id) => held.has(id));
+  }
+
+  /** Global and Privileged Role Administrators manage every group's PIM settings. */
+  isPrivilegedRoleAdmin(userId: string, db = this.db): Promise<boolean> {
+    return this.hasAnyRole(
+      userId,
+      [RoleIds.globalAdministrator, RoleIds.privilegedRoleAdministrator],
+      db,
+    );
+  }
+}
+
+function groupIdsOfSubquery(
+  db: Kysely<Database>,
+  principalId: string,
+  relationship: AccessId,
+  now: string,
+) {
+  return db
+    .selectFrom('group_members')
+    .select('group_id')
+    .where('principal_id', '=', principalId)
+    .where('relationship', '=', relationship)
+    .union(
+      db
+        .selectFrom('pim_schedules')
+        .select('group_id')
+        .where('principal_id', '=', principalId)
+        .where('kind', '=', 'assignment')
+        .where('status', '=', 'Provisioned')
+        .where('access_id', '=', relationship)
+        .where('start_at', '<=', now)
+        .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)])),
+    );
+}
+
+async function groupIdsOfQuery(
+  db: Kysely<Database>,
+  principalId: string,
+  relationship: AccessId,
+  now: string,
+): Promise<string[]> {
+  const rows = await groupIdsOfSubquery(db, principalId, relationship, now).execute();
+  return rows.map((r) => r.group_id);
+}

@@ -1,0 +1,598 @@
+import type { Kysely } from 'kysely';
+import type { Actor, AuditEvent, AuditLog } from '../audit/audit-log.js';
+import type { Db } from '../db/database.js';
+import type { AccessId, Database } from '../db/schema.js';
+import type { Caller } from '../http/caller.js';
+import { badRequest, forbidden } from '../http/errors.js';
+import { hashPassword, passwordProblem } from '../identity/passwords.js';
+import type { Clock } from '../shared/clock.js';
+import { isGuid, newId } from '../shared/ids.js';
+import type { AccessService } from './access.js';
+import { DirectoryErrors } from './errors.js';
+import type { DirectoryPermissions } from './permissions.js';
+import { BUILT_IN_ROLES, RoleIds } from './roles.js';
+import type {
+  CreateGroupBody,
+  CreateRoleAssignmentBody,
+  CreateUserBody,
+  UpdateGroupBody,
+  UpdateUserBody,
+} from './schema.js';
+import * as store from './store.js';
+import type { GroupRow, UserRow } from './store.js';
+
+const MAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+const MAIL_NICKNAME = /^[A-Za-z0-9._-]+$/;
+
+/** Acting on someone requires being someone: every change is made by an authenticated caller. */
+export type CallerActor = Actor & { caller: Caller };
+
+/**
+ * Users, groups, standing membership and role assignments. Each change is checked against the
+ * caller's rights as they are now and written in one transaction with its audit event.
+ */
+export class DirectoryService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly audit: AuditLog,
+    readonly access: AccessService,
+    readonly permissions: DirectoryPermissions,
+    private readonly domain: string,
+  ) {}
+
+  // Users
+
+  async getUser(actor: CallerActor, idOrUpn: string): Promise<UserRow> {
+    const user = await store.findUser(this.db.kysely, idOrUpn);
+    if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
+    if (user.id !== actor.caller.userId) {
+      await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
+    }
+    return user;
+  }
+
+  async createUser(actor: CallerActor, body: CreateUserBody): Promise<UserRow> {
+    await this.permissions.requireUserManager(actor.caller, this.db.kysely);
+
+    const upn = body.userPrincipalName.trim().toLowerCase();
+    const userType = parseUserType(body.userType ?? 'Member');
+    this.checkUserPrincipalName(upn, userType);
+    const mail = checkMail(body.mail);
+    const password = body.passwordProfile?.password;
+    if (password !== undefined) checkPassword(password);
+    const passwordHash = password === undefined ? null : await hashPassword(password);
+
+    return this.db.kysely.transaction().execute(async (trx) => {
+      if (await store.findUser(trx, upn)) throw DirectoryErrors.userPrincipalNameTaken(upn);
+
+      const user: UserRow = {
+        id: newId(),
+        display_name: body.displayName.trim(),
+        user_principal_name: upn,
+        mail,
+        user_type: userType,
+        account_enabled: body.accountEnabled === false ? 0 : 1,
+        password_hash: passwordHash,
+        created_at: this.clock.now().toISOString(),
+      };
+      await store.insertUser(trx, user);
+      await this.record(trx, actor, userEvent('Add user', 'Add', user));
+      return user;
+    });
+  }
+
+  async updateUser(actor: CallerActor, idOrUpn: string, body: UpdateUserBody): Promise<void> {
+    const changes: Partial<UserRow> = {};
+    if (body.displayName !== undefined) changes.display_name = body.displayName.trim();
+    if (body.mail !== undefined) changes.mail = checkMail(body.mail);
+    if (body.userType !== undefined) changes.user_type = parseUserType(body.userType);
+    if (body.accountEnabled !== undefined) changes.account_enabled = body.accountEnabled ? 1 : 0;
+    if (body.passwordProfile !== undefined) {
+      checkPassword(body.passwordProfile.password);
+      changes.password_hash = await hashPassword(body.passwordProfile.password);
+    }
+
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const user = await store.findUser(trx, idOrUpn);
+      if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
+      await this.permissions.requireUserManager(actor.caller, trx, user);
+
+      await store.updateUser(trx, user.id, changes);
+      const changed = Object.keys(body).filter((k) => k !== '@odata.type');
+      await this.record(trx, actor, {
+        ...userEvent('Update user', 'Update', user),
+        details: { modifiedProperties: changed.join(', ') },
+      });
+      if (changes.password_hash) {
+        await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+      }
+    });
+  }
+
+  async deleteUser(actor: CallerActor, idOrUpn: string): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const user = await store.findUser(trx, idOrUpn);
+      if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
+      await this.permissions.requireUserManager(actor.caller, trx, user);
+      if (user.id === actor.caller.userId) {
+        throw badRequest('You cannot delete your own account.');
+      }
+
+      await store.deleteUser(trx, user.id);
+      await this.record(trx, actor, userEvent('Delete user', 'Delete', user));
+    });
+  }
+
+  // Groups
+
+  async getGroup(actor: CallerActor, id: string): Promise<GroupRow> {
+    const group = await store.findGroup(this.db.kysely, id);
+    if (!group) throw DirectoryErrors.groupNotFound(id);
+    await this.requireGroupVisible(actor.caller, group);
+    return group;
+  }
+
+  async createGroup(actor: CallerActor, body: CreateGroupBody): Promise<GroupRow> {
+    checkMailNickname(body.mailNickname);
+    const roleAssignable = body.isAssignableToRole === true;
+    if (roleAssignable && !body.securityEnabled) {
+      throw badRequest('A role-assignable group must have securityEnabled set to true.');
+    }
+
+    return this.db.kysely.transaction().execute(async (trx) => {
+      await this.permissions.requireGroupManager(actor.caller, trx, roleAssignable);
+
+      const group: GroupRow = {
+        id: newId(),
+        display_name: body.displayName.trim(),
+        mail_nickname: body.mailNickname,
+        description: body.description ?? null,
+        security_enabled: body.securityEnabled ? 1 : 0,
+        mail_enabled: body.mailEnabled ? 1 : 0,
+        is_assignable_to_role: roleAssignable ? 1 : 0,
+        created_at: this.clock.now().toISOString(),
+      };
+      await store.insertGroup(trx, group);
+      await this.record(trx, actor, groupEvent('Add group', 'Add', group));
+      return group;
+    });
+  }
+
+  async updateGroup(actor: CallerActor, id: string, body: UpdateGroupBody): Promise<void> {
+    if (body.mailNickname !== undefined) checkMailNickname(body.mailNickname);
+
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const group = await store.findGroup(trx, id);
+      if (!group) throw DirectoryErrors.groupNotFound(id);
+      await this.permissions.requireGroupManager(
+        actor.caller,
+        trx,
+        group.is_assignable_to_role === 1,
+      );
+      if (
+        body.isAssignableToRole !== undefined &&
+        body.isAssignableToRole !== (group.is_assignable_to_role === 1)
+      ) {
+        throw badRequest('isAssignableToRole is set when a group is created and cannot change.');
+      }
+      if (group.is_assignable_to_role === 1 && body.securityEnabled === false) {
+        throw badRequest('A role-assignable group must stay security-enabled.');
+      }
+
+      const changes: Partial<GroupRow> = {};
+      if (body.displayName !== undefined) changes.display_name = body.displayName.trim();
+      if (body.mailNickname !== undefined) changes.mail_nickname = body.mailNickname;
+      if (body.description !== undefined) changes.description = body.description;
+      if (body.securityEnabled !== undefined) changes.security_enabled = +body.securityEnabled;
+      if (body.mailEnabled !== undefined) changes.mail_enabled = +body.mailEnabled;
+
+      await store.updateGroup(trx, group.id, changes);
+      const changed = Object.keys(body).filter((k) => k !== '@odata.type');
+      await this.record(trx, actor, {
+        ...groupEvent('Update group', 'Update', group),
+        details: { modifiedProperties: changed.join(', ') },
+      });
+    });
+  }
+
+  async deleteGroup(actor: CallerActor, id: string): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const group = await store.findGroup(trx, id);
+      if (!group) throw DirectoryErrors.groupNotFound(id);
+      await this.permissions.requireGroupManager(
+        actor.caller,
+        trx,
+        group.is_assignable_to_role === 1,
+      );
+
+      await store.deleteGroup(trx, group.id);
+      await this.record(trx, actor, groupEvent('Delete group', 'Delete', group));
+    });
+  }
+
+  // Membership
+
+  /** Members or owners of the group now: standing ones and those of PIM assignments. */
+  async listMembers(actor: CallerActor, groupId: string, relationship: AccessId) {
+    const group = await this.getGroup(actor, groupId);
+    const ids = await this.access.principalIdsOf(group.id, relationship);
+    return store.usersByIds(this.db.kysely, ids);
+  }
+
+  async addMember(
+    actor: CallerActor,
+    groupId: string,
+    relationship: AccessId,
+    odataId: string,
+  ): Promise<void> {
+    const principalId = principalIdFromReference(odataId);
+
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const group = await store.findGroup(trx, groupId);
+      if (!group) throw DirectoryErrors.groupNotFound(groupId);
+      if (relationship === 'owner') {
+        await this.permissions.requireGroupManager(
+          actor.caller,
+          trx,
+          group.is_assignable_to_role === 1,
+        );
+      } else {
+        await this.permissions.requireMemberManager(actor.caller, trx, group);
+      }
+
+      const user = await store.findUser(trx, principalId);
+      if (!user) {
+        const isGroup = await store.findGroup(trx, principalId);
+        if (isGroup) throw badRequest('Only users can be members or owners of a group.');
+        throw DirectoryErrors.principalNotFound(principalId);
+      }
+      if (await store.isDirectMember(trx, group.id, user.id, relationship)) {
+        throw DirectoryErrors.alreadyMember();
+      }
+
+      await store.addDirectMember(trx, group.id, user.id, relationship, this.now());
+      await this.record(trx, actor, membershipEvent('Add', relationship, group, user));
+    });
+  }
+
+  async removeMember(
+    actor: CallerActor,
+    groupId: string,
+    relationship: AccessId,
+    principalId: string,
+  ): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      const group = await store.findGroup(trx, groupId);
+      if (!group) throw DirectoryErrors.groupNotFound(groupId);
+      if (relationship === 'owner') {
+        await this.permissions.requireGroupManager(
+          actor.caller,
+          trx,
+          group.is_assignable_to_role === 1,
+        );
+      } else {
+        await this.permissions.requireMemberManager(actor.caller, trx, group);
+      }
+
+      const user = await store.findUser(trx, principalId);
+      const removed =
+        user && (await store.removeDirectMember(trx, group.id, user.id, relationship));
+      if (!user || !removed) {
+        throw DirectoryErrors.principalNotFound(principalId);
+      }
+      await this.record(trx, actor, membershipEvent('Remove', relationship, group, user));
+    });
+  }
+
+  /** The groups a user belongs to now; a user may ask about itself, readers about anyone. */
+  async transitiveMemberOf(actor: CallerActor, idOrUpn: string): Promise<GroupRow[]> {
+    const user = await store.findUser(this.db.kysely, idOrUpn);
+    if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
+    if (user.id !== actor.caller.userId) {
+      await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
+    }
+    const ids = await this.access.groupIdsOf(user.id, 'member');
+    return store.groupsByIds(this.db.kysely, ids);
+  }
+
+  // Roles
+
+  listRoleDefinitions() {
+    return this.db.kysely
+      .selectFrom('role_definitions')
+      .selectAll()
+      .orderBy('display_name')
+      .execute();
+  }
+
+  async getRoleDefinition(id: string) {
+    const role = await this.db.kysely
+      .selectFrom('role_definitions')
+      .selectAll()
+      .where('id', '=', id.toLowerCase())
+      .executeTakeFirst();
+    if (!role) throw DirectoryErrors.roleDefinitionNotFound(id);
+    return role;
+  }
+
+  async createRoleAssignment(actor: CallerActor, body: CreateRoleAssignmentBody) {
+    const scope = body.directoryScopeId ?? '/';
+    if (scope !== '/') throw badRequest("directoryScopeId must be '/': only the directory scope.");
+
+    return this.db.kysely.transaction().execute(async (trx) => {
+      await this.permissions.requireAdmin(actor.caller, trx);
+      const role = await trx
+        .selectFrom('role_definitions')
+        .selectAll()
+        .where('id', '=', body.roleDefinitionId.toLowerCase())
+        .executeTakeFirst();
+      if (!role) throw DirectoryErrors.roleDefinitionNotFound(body.roleDefinitionId);
+
+      const principal = await this.roleAssignablePrincipal(trx, body.principalId);
+      const duplicate = await trx
+        .selectFrom('role_assignments')
+        .select('id')
+        .where('principal_id', '=', principal.id)
+        .where('role_definition_id', '=', role.id)
+        .where('directory_scope_id', '=', scope)
+        .executeTakeFirst();
+      if (duplicate) throw DirectoryErrors.roleAssignmentExists();
+
+      const assignment = {
+        id: newId(),
+        role_definition_id: role.id,
+        principal_id: principal.id,
+        directory_scope_id: scope,
+        created_at: this.now(),
+      };
+      await trx.insertInto('role_assignments').values(assignment).execute();
+      await this.record(trx, actor, {
+        category: 'RoleManagement',
+        service: 'Core Directory',
+        activity: 'Add member to role',
+        operationType: 'Assign',
+        result: 'success',
+        targets: [
+          { id: role.id, type: 'Role', displayName: role.display_name },
+          { id: principal.id, type: principal.type, displayName: principal.displayName },
+        ],
+      });
+      return assignment;
+    });
+  }
+
+  async deleteRoleAssignment(actor: CallerActor, id: string): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await this.permissions.requireAdmin(actor.caller, trx);
+      const assignment = await store.findRoleAssignment(trx, id);
+      if (!assignment) throw DirectoryErrors.roleAssignmentNotFound(id);
+
+      await trx.deleteFrom('role_assignments').where('id', '=', assignment.id).execute();
+      await this.record(trx, actor, {
+        category: 'RoleManagement',
+        service: 'Core Directory',
+        activity: 'Remove member from role',
+        operationType: 'Unassign',
+        result: 'success',
+        targets: [
+          { id: assignment.role_definition_id, type: 'Role' },
+          { id: assignment.principal_id, type: 'Other' },
+        ],
+      });
+    });
+  }
+
+  /** Role assignments made to the principal itself; admins and readers see anyone's. */
+  async listRoleAssignments(actor: CallerActor, principalId: string | null) {
+    if (principalId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
+    const query = this.db.kysely.selectFrom('role_assignments').selectAll();
+    return (principalId === null ? query : query.where('principal_id', '=', principalId))
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** The role assignments that reach the user now, directly or through its groups. */
+  async transitiveRoleAssignments(actor: CallerActor, userId: string) {
+    if (userId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
+    const groupIds = await this.access.groupIdsOf(userId, 'member');
+    return store.roleAssignmentsOfPrincipals(this.db.kysely, [userId, ...groupIds]);
+  }
+
+  // Start-up
+
+  /** Adds any built-in role definition that the database does not have yet. */
+  async ensureBuiltInRoles(): Promise<void> {
+    await this.db.kysely
+      .insertInto('role_definitions')
+      .values(
+        BUILT_IN_ROLES.map((role) => ({
+          id: role.id,
+          display_name: role.displayName,
+          description: role.description,
+          is_built_in: 1,
+          is_enabled: 1,
+          template_id: role.id,
+        })),
+      )
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  /**
+   * On an empty directory, creates `admin@<domain>` as Global Administrator. Answers the password
+   * when it was generated, so that the caller can show it once.
+   */
+  async bootstrapAdmin(password: string | undefined, generated: () => string) {
+    const anyone = await this.db.kysely.selectFrom('users').select('id').executeTakeFirst();
+    if (anyone) return null;
+
+    const chosen = password ?? generated();
+    checkPassword(chosen);
+    const now = this.now();
+    const admin: UserRow = {
+      id: newId(),
+      display_name: 'Administrator',
+      user_principal_name: `admin@${this.domain}`,
+      mail: null,
+      user_type: 'Member',
+      account_enabled: 1,
+      password_hash: await hashPassword(chosen),
+      created_at: now,
+    };
+
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await store.insertUser(trx, admin);
+      await trx
+        .insertInto('role_assignments')
+        .values({
+          id: newId(),
+          role_definition_id: RoleIds.globalAdministrator,
+          principal_id: admin.id,
+          directory_scope_id: '/',
+          created_at: now,
+        })
+        .execute();
+      await this.record(
+        trx,
+        { caller: null, correlationId: newId() },
+        userEvent('Add user', 'Add', admin),
+      );
+    });
+    return { userPrincipalName: admin.user_principal_name, password: password ? null : chosen };
+  }
+
+  // Helpers
+
+  private async requireGroupVisible(caller: Caller, group: GroupRow): Promise<void> {
+    const guest = await this.db.kysely
+      .selectFrom('users')
+      .select('user_type')
+      .where('id', '=', caller.userId)
+      .executeTakeFirst();
+    if (guest?.user_type === 'Member') return;
+    if (await this.access.isInGroup(caller.userId, group.id, 'member')) return;
+    throw forbidden('Guests see only the groups they belong to.');
+  }
+
+  private async roleAssignablePrincipal(trx: Kysely<Database>, id: string) {
+    const user = isGuid(id) ? await store.findUser(trx, id) : undefined;
+    if (user) return { id: user.id, type: 'User' as const, displayName: user.display_name };
+
+    const group = await store.findGroup(trx, id);
+    if (!group) throw DirectoryErrors.principalNotFound(id);
+    if (group.is_assignable_to_role !== 1) {
+      throw badRequest(
+        'Roles can be assigned only to users and to groups created with isAssignableToRole.',
+      );
+    }
+    return { id: group.id, type: 'Group' as const, displayName: group.display_name };
+  }
+
+  private checkUserPrincipalName(upn: string, userType: 'Member' | 'Guest'): void {
+    if (!MAIL.test(upn)) {
+      throw badRequest('userPrincipalName must look like name@domain.');
+    }
+    if (userType === 'Member' && !upn.endsWith(`@${this.domain}`)) {
+      throw badRequest(`A member's userPrincipalName must end in @${this.domain}.`);
+    }
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  private record(db: Kysely<Database>, actor: Actor, event: AuditEvent) {
+    return this.audit.record(db, actor, event);
+  }
+}
+
+function parseUserType(value: string): 'Member' | 'Guest' {
+  const lower = value.toLowerCase();
+  if (lower === 'member') return 'Member';
+  if (lower === 'guest') return 'Guest';
+  throw badRequest("userType must be 'Member' or 'Guest'.");
+}
+
+function checkMail(mail: string | null | undefined): string | null {
+  if (mail === undefined || mail === null || mail === '') return null;
+  const trimmed = mail.trim().toLowerCase();
+  if (!MAIL.test(trimmed)) throw badRequest('mail must be an email address.');
+  return trimmed;
+}
+
+function checkMailNickname(nickname: string): void {
+  if (!MAIL_NICKNAME.test(nickname)) {
+    throw badRequest(
+      'mailNickname may contain only letters, digits, dots, dashes and underscores.',
+    );
+  }
+}
+
+function checkPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw badRequest(`passwordProfile.password ${problem}.`);
+}
+
+/** The id at the end of `{"@odata.id": "https://.../v1.0/directoryObjects/{id}"}`. */
+function principalIdFromReference(odataId: string): string {
+  const match = /(?:^|\/)(?:directoryObjects|users|groups)\/([0-9a-fA-F-]{36})\/?$/.exec(odataId);
+  if (!match?.[1] || !isGuid(match[1])) {
+    throw badRequest("@odata.id must be a reference like '<base>/v1.0/directoryObjects/{id}'.");
+  }
+  return match[1].toLowerCase();
+}
+
+function userEvent(activity: string, operationType: AuditEvent['operationType'], user: UserRow) {
+  return {
+    category: 'UserManagement',
+    service: 'Core Directory',
+    activity,
+    operationType,
+    result: 'success',
+    targets: [
+      {
+        id: user.id,
+        type: 'User',
+        displayName: user.display_name,
+        userPrincipalName: user.user_principal_name,
+      },
+    ],
+  } satisfies AuditEvent;
+}
+
+function groupEvent(activity: string, operationType: AuditEvent['operationType'], group: GroupRow) {
+  return {
+    category: 'GroupManagement',
+    service: 'Core Directory',
+    activity,
+    operationType,
+    result: 'success',
+    targets: [{ id: group.id, type: 'Group', displayName: group.display_name }],
+  } satisfies AuditEvent;
+}
+
+function membershipEvent(
+  change: 'Add' | 'Remove',
+  relationship: AccessId,
+  group: GroupRow,
+  user: UserRow,
+): AuditEvent {
+  return {
+    category: 'GroupManagement',
+    service: 'Core Directory',
+    activity: `${change} ${relationship} ${change === 'Add' ? 'to' : 'from'} group`,
+    operationType: change === 'Add' ? 'Assign' : 'Unassign',
+    result: 'success',
+    targets: [
+      { id: group.id, type: 'Group', displayName: group.display_name },
+      {
+        id: user.id,
+        type: 'User',
+        displayName: user.display_name,
+        userPrincipalName: user.user_principal_name,
+      },
+    ],
+  };
+}

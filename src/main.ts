@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+
+const program = new Command()
+  .name('elevate')
+  .description('Privileged Identity Management for privileged access groups');
+
+program
+  .command('serve')
+  .description('Migrate the database and serve the API and the portal')
+  .action(async () => {
+    const config = loadConfig();
+    const app = await buildApp(config, {
+      logger: { level: process.env.ELEVATE_LOG_LEVEL ?? 'info' },
+    });
+
+    if (app.bootstrap?.password) {
+      // Printed once, to the terminal only: it is never logged or stored in clear.
+      process.stdout.write(
+        `\nCreated ${app.bootstrap.userPrincipalName} with the password ` +
+          `${app.bootstrap.password}\nKeep it now: it will not be shown again.\n\n`,
+      );
+    }
+
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app.server.log.info({ signal }, 'shutting down');
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          app.server.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+
+    await app.server.listen({ port: config.port, host: config.host });
+  });
+
+program
+  .command('migrate')
+  .description('Bring the database schema up to date, then exit')
+  .action(async () => {
+    const config = loadConfig();
+    const db = await openDatabase(config.databaseUrl);
+    try {
+      const applied = await migrateToLatest(db);
+      process.stdout.write(
+        applied.length ? `Applied ${applied.join(', ')}\n` : 'The database is up to date.\n',
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`elevate: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`elevate: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
