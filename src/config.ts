@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** Settings read once from the environment at start; see the configuration table in the README. */
@@ -25,9 +26,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'ELEVATE_PORT', 8080, 0, 65535);
   const host = env.ELEVATE_HOST || '127.0.0.1';
   const databaseUrl = env.ELEVATE_DATABASE_URL || 'sqlite:./data/elevate.db';
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-    throw new ConfigError('ELEVATE_DATABASE_URL must start with sqlite: or postgres://');
-  }
+  checkDatabaseUrl(databaseUrl);
 
   const domain = (env.ELEVATE_DOMAIN || 'elevate.local').toLowerCase();
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(domain)) {
@@ -40,13 +39,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('ELEVATE_TLS_CERT and ELEVATE_TLS_KEY must be set together');
   }
   const tls = certFile && keyFile ? { certFile, keyFile } : undefined;
+  if (tls) {
+    readable('ELEVATE_TLS_CERT', tls.certFile);
+    readable('ELEVATE_TLS_KEY', tls.keyFile);
+  }
 
   const scheme = tls ? 'https' : 'http';
-  const publicUrl = (env.ELEVATE_PUBLIC_URL || `${scheme}://${host}:${port}`).replace(/\/+$/, '');
-  try {
-    new URL(publicUrl);
-  } catch {
-    throw new ConfigError('ELEVATE_PUBLIC_URL must be an absolute URL');
+  // An IPv6 listen address needs brackets to be a URL's host.
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const publicUrl = (env.ELEVATE_PUBLIC_URL || `${scheme}://${urlHost}:${port}`).replace(
+    /\/+$/,
+    '',
+  );
+  if (!isWebUrl(publicUrl)) {
+    throw new ConfigError('ELEVATE_PUBLIC_URL must be an absolute http:// or https:// URL');
   }
 
   return {
@@ -58,7 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : path.resolve('data'),
     domain,
     adminPassword: env.ELEVATE_ADMIN_PASSWORD || undefined,
-    smtpUrl: env.ELEVATE_SMTP_URL || undefined,
+    smtpUrl: smtpUrl(env.ELEVATE_SMTP_URL),
     mailFrom: env.ELEVATE_MAIL_FROM || `elevate@${domain}`,
     publicUrl,
     tls,
@@ -77,9 +83,61 @@ function integer(
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
 
-  const value = Number(raw);
+  // Plain digits only: Number() would also take '0x1F90', '8e3' and ' 8080 '.
+  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function checkDatabaseUrl(url: string): void {
+  if (url.startsWith('sqlite:')) {
+    if (url.length === 'sqlite:'.length) {
+      throw new ConfigError(
+        'ELEVATE_DATABASE_URL must name a file, as in sqlite:./data/elevate.db',
+      );
+    }
+    return;
+  }
+
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Reported below, without echoing the URL: it may hold a password.
+  }
+  const postgres = parsed?.protocol === 'postgres:' || parsed?.protocol === 'postgresql:';
+  if (!parsed || !postgres || !parsed.hostname) {
+    throw new ConfigError(
+      'ELEVATE_DATABASE_URL must be sqlite:<path> or postgres://user@host:port/database',
+    );
+  }
+}
+
+function isWebUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function readable(name: string, file: string): void {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new ConfigError(`${name} names a file that cannot be read: ${file}`);
+  }
+}
+
+function smtpUrl(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+
+  // The URL may carry a password, so the message never repeats it.
+  if (!/^smtps?:\/\/[^/?#]+/.test(value)) {
+    throw new ConfigError('ELEVATE_SMTP_URL must look like smtp://user:pass@host:port');
   }
   return value;
 }

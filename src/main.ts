@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 const program = new Command()
   .name('elevate')
   .description('Privileged Identity Management for privileged access groups');
@@ -31,6 +33,13 @@ program
       if (stopping) return;
       stopping = true;
       app.server.log.info({ signal }, 'shutting down');
+
+      // In-flight requests get a bounded time to finish; a stuck one must not keep the
+      // process from stopping when its supervisor asks.
+      setTimeout(() => {
+        app.server.log.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS).unref();
       app.close().then(
         () => process.exit(0),
         (error: unknown) => {
@@ -42,7 +51,12 @@ program
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
 
-    await app.server.listen({ port: config.port, host: config.host });
+    try {
+      await app.server.listen({ port: config.port, host: config.host });
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
   });
 
 program

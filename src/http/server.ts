@@ -54,7 +54,14 @@ export async function createServer(options: ServerOptions): Promise<Server> {
     reply.header('client-request-id', request.id);
   });
 
-  await server.register(helmet, { global: true });
+  // Over plain HTTP, `upgrade-insecure-requests` would make browsers fetch the portal's and the
+  // docs' own scripts over HTTPS, which nothing serves; HSTS means nothing there either.
+  const secure = Boolean(options.tls) || options.publicUrl.startsWith('https:');
+  await server.register(helmet, {
+    global: true,
+    hsts: secure,
+    contentSecurityPolicy: secure ? true : { directives: { upgradeInsecureRequests: null } },
+  });
   await server.register(cookie);
   await server.register(formbody);
   await server.register(rateLimit, { global: false });
@@ -72,7 +79,12 @@ export async function createServer(options: ServerOptions): Promise<Server> {
       security: [{ bearer: [] }],
     },
   });
-  await server.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await server.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      secure ? header : header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
   server.get('/openapi.json', { schema: { hide: true } }, () => server.swagger());
 
   server.setErrorHandler((error: FastifyError | GraphError, request, reply) => {
@@ -139,8 +151,12 @@ function describeError(error: FastifyError | GraphError): {
  * the path is rewritten once, here, to `.../filterByCurrentUser/principal`.
  */
 export function rewriteGraphPath(url: string): string {
-  return url.replace(
-    /\/filterByCurrentUser\(on=(?:'|%27)([A-Za-z]+)(?:'|%27)\)/,
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : url.slice(queryAt);
+  const rewritten = path.replace(
+    /\/filterByCurrentUser\(on=(?:'|%27)([A-Za-z]+)(?:'|%27)\)(?=\/|$)/,
     '/filterByCurrentUser/$1',
   );
+  return rewritten + query;
 }
