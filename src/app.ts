@@ -8,12 +8,20 @@ import { DirectoryPermissions } from './directory/permissions.js';
 import { directoryRoutes } from './directory/routes.js';
 import { DirectoryService } from './directory/service.js';
 import { createAuthenticator } from './http/authenticate.js';
+import { batchRoutes } from './http/batch.js';
 import { createServer, type Server } from './http/server.js';
 import { signInRoutes, totpRoutes, type IdentityRouteOptions } from './identity/routes.js';
 import { SessionStore } from './identity/sessions.js';
 import { SignInService } from './identity/sign-in.js';
 import { TokenService } from './identity/tokens.js';
 import { TotpMethods } from './identity/totp-methods.js';
+import { ApprovalService } from './pim/approvals/service.js';
+import { PimPermissions } from './pim/permissions.js';
+import { policyRoutes } from './pim/policies/routes.js';
+import { PolicyService } from './pim/policies/service.js';
+import { PimReads } from './pim/reads.js';
+import { pimRoutes } from './pim/routes.js';
+import { RequestService } from './pim/service.js';
 import { SystemClock, type Clock } from './shared/clock.js';
 
 export interface AppOptions {
@@ -41,6 +49,10 @@ export interface Services {
   sessions: SessionStore;
   signIn: SignInService;
   totp: TotpMethods;
+  policies: PolicyService;
+  approvals: ApprovalService;
+  requests: RequestService;
+  reads: PimReads;
 }
 
 /** The composition root: configuration, then the database, then services, then HTTP. */
@@ -63,7 +75,27 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const sessions = new SessionStore(db, clock);
   const signIn = new SignInService(db, clock, audit);
   const totp = new TotpMethods(db, clock, audit);
-  const services: Services = { audit, access, directory, tokens, sessions, signIn, totp };
+  const pimPermissions = new PimPermissions(access);
+  const policies = new PolicyService(db, clock, audit, access);
+  const approvals = new ApprovalService(db, clock, audit, access);
+  const requests = new RequestService(db, clock, audit, pimPermissions, policies, approvals, {
+    extensionWindowDays: config.extensionWindowDays,
+    renewalWindowDays: config.renewalWindowDays,
+  });
+  const reads = new PimReads(db, clock, pimPermissions, approvals);
+  const services: Services = {
+    audit,
+    access,
+    directory,
+    tokens,
+    sessions,
+    signIn,
+    totp,
+    policies,
+    approvals,
+    requests,
+    reads,
+  };
 
   await directory.ensureBuiltInRoles();
   const bootstrap = await directory.bootstrapAdmin(config.adminPassword, () =>
@@ -96,6 +128,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
       await v1.register(totpRoutes, identityOptions);
       await v1.register(directoryRoutes, { directory, publicUrl: config.publicUrl });
+      await v1.register(policyRoutes, { policies, publicUrl: config.publicUrl });
+      await v1.register(pimRoutes, { requests, reads, approvals, publicUrl: config.publicUrl });
+      await v1.register(batchRoutes);
     },
     { prefix: '/v1.0' },
   );

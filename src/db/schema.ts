@@ -19,6 +19,7 @@ export interface Database {
   pim_policy_rules: PimPolicyRuleTable;
   pim_schedules: PimScheduleTable;
   pim_requests: PimRequestTable;
+  pim_approval_stages: PimApprovalStageTable;
 }
 
 export interface UserTable {
@@ -180,4 +181,25 @@ export interface PimRequestTable {
   completed_at: string | null;
   approval_id: string | null;
   target_schedule_id: string | null;
+}
+
+/** Who may decide a stage: named users, members of named groups, or the administrators. */
+export type StoredApprover =
+  | { kind: 'user'; userId: string }
+  | { kind: 'group'; groupId: string }
+  | { kind: 'administrators' };
+
+export interface PimApprovalStageTable {
+  id: string;
+  approval_id: string;
+  stage_index: number;
+  status: 'NotStarted' | 'InProgress' | 'Completed' | 'Expired';
+  approvers: string;
+  is_approver_justification_required: number;
+  timeout_days: number;
+  expires_at: string | null;
+  review_result: 'NotReviewed' | 'Approved' | 'Denied';
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  justification: string | null;
 }
