@@ -22,6 +22,7 @@ import { PolicyService } from './pim/policies/service.js';
 import { PimReads } from './pim/reads.js';
 import { pimRoutes } from './pim/routes.js';
 import { RequestService } from './pim/service.js';
+import { silentNotifier, type Notifier } from './notify/events.js';
 import { SystemClock, type Clock } from './shared/clock.js';
 
 export interface AppOptions {
@@ -29,6 +30,7 @@ export interface AppOptions {
   logger?: boolean | { level: string };
   /** An already open database; the app then leaves closing it to the caller. */
   db?: Db;
+  notifier?: Notifier;
 }
 
 export interface App {
@@ -77,11 +79,21 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const totp = new TotpMethods(db, clock, audit);
   const pimPermissions = new PimPermissions(access);
   const policies = new PolicyService(db, clock, audit, access);
-  const approvals = new ApprovalService(db, clock, audit, access);
-  const requests = new RequestService(db, clock, audit, pimPermissions, policies, approvals, {
-    extensionWindowDays: config.extensionWindowDays,
-    renewalWindowDays: config.renewalWindowDays,
-  });
+  const notifier = options.notifier ?? silentNotifier;
+  const approvals = new ApprovalService(db, clock, audit, access, notifier);
+  const requests = new RequestService(
+    db,
+    clock,
+    audit,
+    pimPermissions,
+    policies,
+    approvals,
+    {
+      extensionWindowDays: config.extensionWindowDays,
+      renewalWindowDays: config.renewalWindowDays,
+    },
+    notifier,
+  );
   const reads = new PimReads(db, clock, pimPermissions, approvals);
   const services: Services = {
     audit,

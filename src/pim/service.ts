@@ -6,6 +6,7 @@ import { findGroup, findUser, type GroupRow, type UserRow } from '../directory/s
 import type { CallerActor } from '../directory/service.js';
 import { hasMfa } from '../http/caller.js';
 import { badRequest, GraphError } from '../http/errors.js';
+import type { Notifier } from '../notify/events.js';
 import type { Clock } from '../shared/clock.js';
 import { isGuid, newId } from '../shared/ids.js';
 import { requestActivity, requestDetails, requestTargets } from './activities.js';
@@ -88,6 +89,7 @@ export class RequestService {
     private readonly policies: PolicyService,
     private readonly approvals: ApprovalService,
     private readonly windows: WindowsConfig,
+    private readonly notifier: Notifier,
   ) {}
 
   async submit(actor: CallerActor, kind: ScheduleKind, body: RequestBody) {
@@ -133,6 +135,7 @@ export class RequestService {
         await plan.apply(request);
         if (plan.stages) await this.approvals.open(trx, request, plan.stages);
         await this.recordRequest(trx, actor, context, request, plan);
+        await this.notifier.notify(trx, { type: 'requestCreated', requestId: request.id });
         return { request, validationOnly: false };
       });
     } catch (error) {

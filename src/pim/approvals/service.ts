@@ -7,6 +7,7 @@ import { RoleIds } from '../../directory/roles.js';
 import type { CallerActor } from '../../directory/service.js';
 import { findGroup, findUser } from '../../directory/store.js';
 import { badRequest, conflict, forbidden, notFound } from '../../http/errors.js';
+import type { Notifier } from '../../notify/events.js';
 import type { Clock } from '../../shared/clock.js';
 import { isGuid, newId } from '../../shared/ids.js';
 import { requestActivity, requestDetails, requestTargets } from '../activities.js';
@@ -44,6 +45,7 @@ export class ApprovalService {
     private readonly clock: Clock,
     private readonly audit: AuditLog,
     private readonly access: AccessService,
+    private readonly notifier: Notifier,
   ) {}
 
   /** Creates the stages of a new pending request; the first one starts its clock at once. */
@@ -172,6 +174,12 @@ export class ApprovalService {
 
       const outcome = await this.conclude(trx, current, stages, stage, decision, now);
       await this.recordDecision(trx, actor, current, outcome, decision);
+      await this.notifier.notify(trx, {
+        type: 'approvalDecided',
+        requestId: current.id,
+        stageId: stage.id,
+        outcome,
+      });
       return outcome;
     });
   }
@@ -210,6 +218,7 @@ export class ApprovalService {
         requestActivity(kind, request.action, request.access_id, 'canceled', false),
         'success',
       );
+      await this.notifier.notify(trx, { type: 'requestCanceled', requestId: request.id });
     });
   }
 
@@ -243,6 +252,7 @@ export class ApprovalService {
           completed_at: now,
         });
         if (moved) {
+          await this.notifier.notify(trx, { type: 'requestExpired', requestId: request.id });
           await this.record(
             trx,
             { caller: null, correlationId: newId() },

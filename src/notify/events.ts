@@ -1,0 +1,34 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+/**
+ * Something that happened to a PIM request or schedule that people may need to hear about. The
+ * notifier reads whatever else it needs (the group, the principal, the policy) by these ids.
+ */
+export type NotificationEvent =
+  /** A request was made: completed at once, or waiting for an approval or an admin decision. */
+  | { type: 'requestCreated'; requestId: string }
+  /** A stage of an approval was decided; `nextStage` means the next stage now waits. */
+  | {
+      type: 'approvalDecided';
+      requestId: string;
+      stageId: string;
+      outcome: 'approved' | 'nextStage' | 'denied' | 'obsolete';
+    }
+  | { type: 'requestCanceled'; requestId: string }
+  /** A pending request was not decided in time. */
+  | { type: 'requestExpired'; requestId: string }
+  /** A time-bound eligibility or assignment ends in 14 days, or in 1 day. */
+  | { type: 'assignmentEnding'; scheduleId: string; daysLeft: 14 | 1 }
+  | { type: 'assignmentEnded'; scheduleId: string };
+
+/**
+ * Turns events into emails. `notify` runs inside the transaction of the event's cause, so the
+ * emails are written (to the outbox) exactly when the change commits, and never without it.
+ */
+export interface Notifier {
+  notify(trx: Kysely<Database>, event: NotificationEvent): Promise<void>;
+}
+
+/** A notifier that sends nothing, for deployments and tests that do not need email. */
+export const silentNotifier: Notifier = { notify: async () => {} };
