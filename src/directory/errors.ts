@@ -1,3 +1,4 @@
+import type { AccessId } from '../db/schema.js';
 import { GraphError, badRequest, conflict, notFound } from '../http/errors.js';
 
 /** Error codes of the directory, in Graph's words where Graph has them. */
@@ -13,10 +14,13 @@ export const DirectoryErrors = {
       'ObjectConflict',
       `Another object with the same value for property userPrincipalName already exists: '${clip(upn)}'.`,
     ),
-  alreadyMember: () =>
+  alreadyMember: (relationship: AccessId) =>
     badRequest(
-      'One or more added object references already exist for the following modified properties: members.',
+      'One or more added object references already exist for the following modified ' +
+        `properties: ${relationship}s.`,
     ),
+  notInGroup: (id: string, relationship: AccessId) =>
+    notFound(`'${clip(id)}' is not a standing ${relationship} of the group.`),
   roleAssignmentExists: () =>
     conflict('RoleAssignmentExists', 'The role assignment already exists.'),
 };

@@ -1,15 +1,33 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { actorOf, odataContext } from '../http/actor.js';
 import type { AccessId } from '../db/schema.js';
 import {
+  applySelect,
+  collectionResponse,
+  nextLinkFor,
+  parseODataQuery,
+  type ODataQuery,
+  type Page,
+} from '../http/odata.js';
+import {
+  groupsCollection,
+  roleAssignmentsCollection,
+  transitiveRoleAssignmentsCollection,
+  usersCollection,
+} from './collections.js';
+import {
   CreateGroupBody,
+  CreateRoleAssignmentBody,
   CreateUserBody,
   IdParam,
+  ODataQueryString,
   RefBody,
   UpdateGroupBody,
   UpdateUserBody,
   toGraphGroup,
+  toGraphRoleAssignment,
   toGraphUser,
 } from './schema.js';
 import type { DirectoryService } from './service.js';
@@ -28,11 +46,40 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryRouteOptions> =
 ) => {
   const context = (path: string) => odataContext(publicUrl, path);
 
+  /** Graph's list body for one page, keeping the `$select`ed properties of each item. */
+  function listResponse<Row, Item extends object>(
+    request: FastifyRequest,
+    path: string,
+    query: ODataQuery,
+    page: Page<Row>,
+    toGraph: (row: Row) => Item,
+  ) {
+    const selected = query.select ? `(${query.select.join(',')})` : '';
+    return collectionResponse(
+      page.items.map((row) => applySelect(toGraph(row), query.select)),
+      {
+        context: context(`${path}${selected}`),
+        count: page.count,
+        nextLink: nextLinkFor(request.originalUrl, publicUrl, page.nextSkip),
+      },
+    );
+  }
+
   app.get('/me', { schema: { tags: ['users'] } }, async (request) => {
     const actor = actorOf(request);
     const user = await directory.getUser(actor, actor.caller.userId);
     return { '@odata.context': context('users/$entity'), ...toGraphUser(user) };
   });
+
+  app.get(
+    '/users',
+    { schema: { tags: ['users'], querystring: ODataQueryString } },
+    async (request) => {
+      const query = parseODataQuery(request.query, usersCollection);
+      const page = await directory.listUsers(actorOf(request), query);
+      return listResponse(request, 'users', query, page, toGraphUser);
+    },
+  );
 
   app.post(
     '/users',
@@ -77,6 +124,16 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryRouteOptions> =
         '@odata.context': context('directoryObjects'),
         value: groups.map((g) => ({ '@odata.type': '#microsoft.graph.group', ...toGraphGroup(g) })),
       };
+    },
+  );
+
+  app.get(
+    '/groups',
+    { schema: { tags: ['groups'], querystring: ODataQueryString } },
+    async (request) => {
+      const query = parseODataQuery(request.query, groupsCollection);
+      const page = await directory.listGroups(actorOf(request), query);
+      return listResponse(request, 'groups', query, page, toGraphGroup);
     },
   );
 
@@ -181,6 +238,73 @@ export const directoryRoutes: FastifyPluginAsyncTypebox<DirectoryRouteOptions> =
         '@odata.context': context('roleManagement/directory/roleDefinitions/$entity'),
         ...toGraphRoleDefinition(definition),
       };
+    },
+  );
+
+  const assignments = `${roles}/roleAssignments`;
+
+  app.post(
+    assignments,
+    { schema: { tags: ['roles'], body: CreateRoleAssignmentBody } },
+    async (request, reply) => {
+      const assignment = await directory.createRoleAssignment(actorOf(request), request.body);
+      return reply.status(201).send({
+        '@odata.context': context('roleManagement/directory/roleAssignments/$entity'),
+        ...toGraphRoleAssignment(assignment),
+      });
+    },
+  );
+
+  app.get(
+    assignments,
+    { schema: { tags: ['roles'], querystring: ODataQueryString } },
+    async (request) => {
+      const query = parseODataQuery(request.query, roleAssignmentsCollection);
+      const page = await directory.listRoleAssignments(actorOf(request), query);
+      return listResponse(
+        request,
+        'roleManagement/directory/roleAssignments',
+        query,
+        page,
+        toGraphRoleAssignment,
+      );
+    },
+  );
+
+  app.get(
+    `${assignments}/:id`,
+    { schema: { tags: ['roles'], params: IdParam } },
+    async (request) => {
+      const assignment = await directory.getRoleAssignment(actorOf(request), request.params.id);
+      return {
+        '@odata.context': context('roleManagement/directory/roleAssignments/$entity'),
+        ...toGraphRoleAssignment(assignment),
+      };
+    },
+  );
+
+  app.delete(
+    `${assignments}/:id`,
+    { schema: { tags: ['roles'], params: IdParam } },
+    async (request, reply) => {
+      await directory.deleteRoleAssignment(actorOf(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    `${roles}/transitiveRoleAssignments`,
+    { schema: { tags: ['roles'], querystring: ODataQueryString } },
+    async (request) => {
+      const query = parseODataQuery(request.query, transitiveRoleAssignmentsCollection);
+      const page = await directory.transitiveRoleAssignments(actorOf(request), query);
+      return listResponse(
+        request,
+        'roleManagement/directory/transitiveRoleAssignments',
+        query,
+        page,
+        toGraphRoleAssignment,
+      );
     },
   );
 };

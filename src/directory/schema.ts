@@ -15,6 +15,10 @@ const ODataType = Type.Optional(Type.String({ maxLength: 200 }));
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
 
+/** OData query options (`$filter`, `$top`, ...), read and checked by `parseODataQuery`. */
+export const ODataQueryString = Type.Record(Type.String(), Type.Unknown());
+export type ODataQueryString = Static<typeof ODataQueryString>;
+
 export const CreateUserBody = Type.Object(
   {
     '@odata.type': ODataType,

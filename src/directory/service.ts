@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
-import type { Actor, AuditEvent, AuditLog } from '../audit/audit-log.js';
+import type { Actor, AuditEvent, AuditLog, AuditTarget } from '../audit/audit-log.js';
 import type { Db } from '../db/database.js';
 import type { AccessId, Database } from '../db/schema.js';
 import type { Caller } from '../http/caller.js';
 import { badRequest, forbidden } from '../http/errors.js';
+import type { ODataQuery, Page } from '../http/odata.js';
 import { hashPassword, passwordProblem } from '../identity/passwords.js';
 import type { Clock } from '../shared/clock.js';
 import { isGuid, newId } from '../shared/ids.js';
 import type { AccessService } from './access.js';
+import { takeEquality } from './collections.js';
 import { DirectoryErrors } from './errors.js';
 import type { DirectoryPermissions } from './permissions.js';
 import { BUILT_IN_ROLES, RoleIds } from './roles.js';
@@ -19,7 +21,7 @@ import type {
   UpdateUserBody,
 } from './schema.js';
 import * as store from './store.js';
-import type { GroupRow, UserRow } from './store.js';
+import type { GroupRow, RoleAssignmentRow, UserRow } from './store.js';
 
 const MAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 const MAIL_NICKNAME = /^[A-Za-z0-9._-]+$/;
@@ -52,6 +54,12 @@ export class DirectoryService {
     return user;
   }
 
+  /** Members read the directory; guests see only themselves, as in Entra. */
+  async listUsers(actor: CallerActor, query: ODataQuery): Promise<Page<UserRow>> {
+    await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
+    return store.listUsers(this.db.kysely, query);
+  }
+
   async createUser(actor: CallerActor, body: CreateUserBody): Promise<UserRow> {
     await this.permissions.requireUserManager(actor.caller, this.db.kysely);
 
@@ -64,11 +72,9 @@ export class DirectoryService {
     const passwordHash = password === undefined ? null : await hashPassword(password);
 
     return this.db.kysely.transaction().execute(async (trx) => {
-      if (await store.findUser(trx, upn)) throw DirectoryErrors.userPrincipalNameTaken(upn);
-
       const user: UserRow = {
         id: newId(),
-        display_name: body.displayName.trim(),
+        display_name: checkDisplayName(body.displayName),
         user_principal_name: upn,
         mail,
         user_type: userType,
@@ -76,15 +82,20 @@ export class DirectoryService {
         password_hash: passwordHash,
         created_at: this.clock.now().toISOString(),
       };
-      await store.insertUser(trx, user);
+      // The unique index decides, so that two requests racing for one name cannot both win.
+      if (!(await store.insertUserIfNew(trx, user))) {
+        throw DirectoryErrors.userPrincipalNameTaken(upn);
+      }
       await this.record(trx, actor, userEvent('Add user', 'Add', user));
       return user;
     });
   }
 
   async updateUser(actor: CallerActor, idOrUpn: string, body: UpdateUserBody): Promise<void> {
+    await this.permissions.requireUserManager(actor.caller, this.db.kysely);
+
     const changes: Partial<UserRow> = {};
-    if (body.displayName !== undefined) changes.display_name = body.displayName.trim();
+    if (body.displayName !== undefined) changes.display_name = checkDisplayName(body.displayName);
     if (body.mail !== undefined) changes.mail = checkMail(body.mail);
     if (body.userType !== undefined) changes.user_type = parseUserType(body.userType);
     if (body.accountEnabled !== undefined) changes.account_enabled = body.accountEnabled ? 1 : 0;
@@ -97,6 +108,9 @@ export class DirectoryService {
       const user = await store.findUser(trx, idOrUpn);
       if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
       await this.permissions.requireUserManager(actor.caller, trx, user);
+      if (changes.user_type === 'Member' && user.user_type === 'Guest') {
+        this.checkUserPrincipalName(user.user_principal_name, 'Member');
+      }
 
       await store.updateUser(trx, user.id, changes);
       const changed = Object.keys(body).filter((k) => k !== '@odata.type');
@@ -133,6 +147,12 @@ export class DirectoryService {
     return group;
   }
 
+  /** Members read every group; guests only the groups they belong to, one by one. */
+  async listGroups(actor: CallerActor, query: ODataQuery): Promise<Page<GroupRow>> {
+    await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
+    return store.listGroups(this.db.kysely, query);
+  }
+
   async createGroup(actor: CallerActor, body: CreateGroupBody): Promise<GroupRow> {
     checkMailNickname(body.mailNickname);
     const roleAssignable = body.isAssignableToRole === true;
@@ -145,7 +165,7 @@ export class DirectoryService {
 
       const group: GroupRow = {
         id: newId(),
-        display_name: body.displayName.trim(),
+        display_name: checkDisplayName(body.displayName),
         mail_nickname: body.mailNickname,
         description: body.description ?? null,
         security_enabled: body.securityEnabled ? 1 : 0,
@@ -181,7 +201,7 @@ export class DirectoryService {
       }
 
       const changes: Partial<GroupRow> = {};
-      if (body.displayName !== undefined) changes.display_name = body.displayName.trim();
+      if (body.displayName !== undefined) changes.display_name = checkDisplayName(body.displayName);
       if (body.mailNickname !== undefined) changes.mail_nickname = body.mailNickname;
       if (body.description !== undefined) changes.description = body.description;
       if (body.securityEnabled !== undefined) changes.security_enabled = +body.securityEnabled;
@@ -247,11 +267,9 @@ export class DirectoryService {
         if (isGroup) throw badRequest('Only users can be members or owners of a group.');
         throw DirectoryErrors.principalNotFound(principalId);
       }
-      if (await store.isDirectMember(trx, group.id, user.id, relationship)) {
-        throw DirectoryErrors.alreadyMember();
+      if (!(await store.addDirectMember(trx, group.id, user.id, relationship, this.now()))) {
+        throw DirectoryErrors.alreadyMember(relationship);
       }
-
-      await store.addDirectMember(trx, group.id, user.id, relationship, this.now());
       await this.record(trx, actor, membershipEvent('Add', relationship, group, user));
     });
   }
@@ -275,12 +293,10 @@ export class DirectoryService {
         await this.permissions.requireMemberManager(actor.caller, trx, group);
       }
 
-      const user = await store.findUser(trx, principalId);
+      const user = isGuid(principalId) ? await store.findUser(trx, principalId) : undefined;
       const removed =
         user && (await store.removeDirectMember(trx, group.id, user.id, relationship));
-      if (!user || !removed) {
-        throw DirectoryErrors.principalNotFound(principalId);
-      }
+      if (!user || !removed) throw DirectoryErrors.notInGroup(principalId, relationship);
       await this.record(trx, actor, membershipEvent('Remove', relationship, group, user));
     });
   }
@@ -307,56 +323,43 @@ export class DirectoryService {
   }
 
   async getRoleDefinition(id: string) {
-    const role = await this.db.kysely
-      .selectFrom('role_definitions')
-      .selectAll()
-      .where('id', '=', id.toLowerCase())
-      .executeTakeFirst();
+    const role = await store.findRoleDefinition(this.db.kysely, id);
     if (!role) throw DirectoryErrors.roleDefinitionNotFound(id);
     return role;
   }
 
-  async createRoleAssignment(actor: CallerActor, body: CreateRoleAssignmentBody) {
+  async createRoleAssignment(
+    actor: CallerActor,
+    body: CreateRoleAssignmentBody,
+  ): Promise<RoleAssignmentRow> {
     const scope = body.directoryScopeId ?? '/';
     if (scope !== '/') throw badRequest("directoryScopeId must be '/': only the directory scope.");
 
     return this.db.kysely.transaction().execute(async (trx) => {
       await this.permissions.requireAdmin(actor.caller, trx);
-      const role = await trx
-        .selectFrom('role_definitions')
-        .selectAll()
-        .where('id', '=', body.roleDefinitionId.toLowerCase())
-        .executeTakeFirst();
+
+      const role = await store.findRoleDefinition(trx, body.roleDefinitionId);
       if (!role) throw DirectoryErrors.roleDefinitionNotFound(body.roleDefinitionId);
-
       const principal = await this.roleAssignablePrincipal(trx, body.principalId);
-      const duplicate = await trx
-        .selectFrom('role_assignments')
-        .select('id')
-        .where('principal_id', '=', principal.id)
-        .where('role_definition_id', '=', role.id)
-        .where('directory_scope_id', '=', scope)
-        .executeTakeFirst();
-      if (duplicate) throw DirectoryErrors.roleAssignmentExists();
 
-      const assignment = {
+      const assignment: RoleAssignmentRow = {
         id: newId(),
         role_definition_id: role.id,
         principal_id: principal.id,
         directory_scope_id: scope,
         created_at: this.now(),
       };
-      await trx.insertInto('role_assignments').values(assignment).execute();
+      // The unique index decides, so that two requests racing for one assignment cannot both win.
+      if (!(await store.insertRoleAssignmentIfNew(trx, assignment))) {
+        throw DirectoryErrors.roleAssignmentExists();
+      }
       await this.record(trx, actor, {
         category: 'RoleManagement',
         service: 'Core Directory',
         activity: 'Add member to role',
         operationType: 'Assign',
         result: 'success',
-        targets: [
-          { id: role.id, type: 'Role', displayName: role.display_name },
-          { id: principal.id, type: principal.type, displayName: principal.displayName },
-        ],
+        targets: [{ id: role.id, type: 'Role', displayName: role.display_name }, principal],
       });
       return assignment;
     });
@@ -367,8 +370,9 @@ export class DirectoryService {
       await this.permissions.requireAdmin(actor.caller, trx);
       const assignment = await store.findRoleAssignment(trx, id);
       if (!assignment) throw DirectoryErrors.roleAssignmentNotFound(id);
+      const role = await store.findRoleDefinition(trx, assignment.role_definition_id);
 
-      await trx.deleteFrom('role_assignments').where('id', '=', assignment.id).execute();
+      await store.deleteRoleAssignment(trx, assignment.id);
       await this.record(trx, actor, {
         category: 'RoleManagement',
         service: 'Core Directory',
@@ -376,28 +380,63 @@ export class DirectoryService {
         operationType: 'Unassign',
         result: 'success',
         targets: [
-          { id: assignment.role_definition_id, type: 'Role' },
-          { id: assignment.principal_id, type: 'Other' },
+          { id: assignment.role_definition_id, type: 'Role', displayName: role?.display_name },
+          await this.principalTarget(trx, assignment.principal_id),
         ],
       });
     });
   }
 
-  /** Role assignments made to the principal itself; admins and readers see anyone's. */
-  async listRoleAssignments(actor: CallerActor, principalId: string | null) {
-    if (principalId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
-    const query = this.db.kysely.selectFrom('role_assignments').selectAll();
-    return (principalId === null ? query : query.where('principal_id', '=', principalId))
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+  /** One role assignment: readers see any, other users those made to themselves. */
+  async getRoleAssignment(actor: CallerActor, id: string): Promise<RoleAssignmentRow> {
+    const assignment = await store.findRoleAssignment(this.db.kysely, id);
+    if (assignment?.principal_id === actor.caller.userId) return assignment;
+
+    // Checked before answering 404, so that others cannot learn which ids exist.
+    await this.permissions.requireReader(actor.caller);
+    if (!assignment) throw DirectoryErrors.roleAssignmentNotFound(id);
+    return assignment;
   }
 
-  /** The role assignments that reach the user now, directly or through its groups. */
-  async transitiveRoleAssignments(actor: CallerActor, userId: string) {
-    if (userId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
-    const groupIds = await this.access.groupIdsOf(userId, 'member');
-    return store.roleAssignmentsOfPrincipals(this.db.kysely, [userId, ...groupIds]);
+  /**
+   * Role assignments as made, to users and groups. Readers list any; other users only those
+   * made to themselves, by filtering on `principalId eq '{their id}'`.
+   */
+  async listRoleAssignments(
+    actor: CallerActor,
+    query: ODataQuery,
+  ): Promise<Page<RoleAssignmentRow>> {
+    const { values } = takeEquality(query.filter, 'principalId');
+    if (!values.includes(actor.caller.userId)) await this.permissions.requireReader(actor.caller);
+
+    return store.listRoleAssignments(this.db.kysely, query);
+  }
+
+  /**
+   * The role assignments that reach a user now: those made to it and those made to a group it
+   * belongs to now. Each keeps the principal it was made to. A user may ask about itself,
+   * readers about anyone.
+   */
+  async transitiveRoleAssignments(
+    actor: CallerActor,
+    query: ODataQuery,
+  ): Promise<Page<RoleAssignmentRow>> {
+    const { values, rest } = takeEquality(query.filter, 'principalId');
+    const principalId = values[0];
+    if (typeof principalId !== 'string' || values.some((value) => value !== principalId)) {
+      throw badRequest(
+        "transitiveRoleAssignments needs one principal: $filter=principalId eq '{id}'.",
+      );
+    }
+    if (principalId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
+
+    const groupIds = await this.access.groupIdsOf(principalId, 'member');
+    return store.listRoleAssignmentsOfPrincipals(
+      this.db.kysely,
+      [principalId, ...groupIds],
+      rest,
+      query,
+    );
   }
 
   // Start-up
@@ -476,9 +515,9 @@ export class DirectoryService {
     throw forbidden('Guests see only the groups they belong to.');
   }
 
-  private async roleAssignablePrincipal(trx: Kysely<Database>, id: string) {
+  private async roleAssignablePrincipal(trx: Kysely<Database>, id: string): Promise<AuditTarget> {
     const user = isGuid(id) ? await store.findUser(trx, id) : undefined;
-    if (user) return { id: user.id, type: 'User' as const, displayName: user.display_name };
+    if (user) return userTarget(user);
 
     const group = await store.findGroup(trx, id);
     if (!group) throw DirectoryErrors.principalNotFound(id);
@@ -487,7 +526,15 @@ export class DirectoryService {
         'Roles can be assigned only to users and to groups created with isAssignableToRole.',
       );
     }
-    return { id: group.id, type: 'Group' as const, displayName: group.display_name };
+    return groupTarget(group);
+  }
+
+  /** The principal of an assignment as an audit target, described as it is now. */
+  private async principalTarget(trx: Kysely<Database>, id: string): Promise<AuditTarget> {
+    const user = await store.findUser(trx, id);
+    if (user) return userTarget(user);
+    const group = await store.findGroup(trx, id);
+    return group ? groupTarget(group) : { id, type: 'Other' };
   }
 
   private checkUserPrincipalName(upn: string, userType: 'Member' | 'Guest'): void {
@@ -522,6 +569,13 @@ function checkMail(mail: string | null | undefined): string | null {
   return trimmed;
 }
 
+/** A name of blanks only would show as nothing in every list. */
+function checkDisplayName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '') throw badRequest('displayName must not be blank.');
+  return trimmed;
+}
+
 function checkMailNickname(nickname: string): void {
   if (!MAIL_NICKNAME.test(nickname)) {
     throw badRequest(
@@ -551,14 +605,7 @@ function userEvent(activity: string, operationType: AuditEvent['operationType'],
     activity,
     operationType,
     result: 'success',
-    targets: [
-      {
-        id: user.id,
-        type: 'User',
-        displayName: user.display_name,
-        userPrincipalName: user.user_principal_name,
-      },
-    ],
+    targets: [userTarget(user)],
   } satisfies AuditEvent;
 }
 
@@ -569,7 +616,7 @@ function groupEvent(activity: string, operationType: AuditEvent['operationType']
     activity,
     operationType,
     result: 'success',
-    targets: [{ id: group.id, type: 'Group', displayName: group.display_name }],
+    targets: [groupTarget(group)],
   } satisfies AuditEvent;
 }
 
@@ -585,14 +632,19 @@ function membershipEvent(
     activity: `${change} ${relationship} ${change === 'Add' ? 'to' : 'from'} group`,
     operationType: change === 'Add' ? 'Assign' : 'Unassign',
     result: 'success',
-    targets: [
-      { id: group.id, type: 'Group', displayName: group.display_name },
-      {
-        id: user.id,
-        type: 'User',
-        displayName: user.display_name,
-        userPrincipalName: user.user_principal_name,
-      },
-    ],
+    targets: [groupTarget(group), userTarget(user)],
   };
+}
+
+function userTarget(user: UserRow): AuditTarget {
+  return {
+    id: user.id,
+    type: 'User',
+    displayName: user.display_name,
+    userPrincipalName: user.user_principal_name,
+  };
+}
+
+function groupTarget(group: GroupRow): AuditTarget {
+  return { id: group.id, type: 'Group', displayName: group.display_name };
 }

@@ -6,6 +6,7 @@ import type {
   RoleAssignmentTable,
   UserTable,
 } from '../db/schema.js';
+import { listPage, type FilterNode, type ODataQuery, type Page } from '../http/odata.js';
 import { isGuid } from '../shared/ids.js';
 
 export type UserRow = Selectable<UserTable>;
@@ -33,6 +34,20 @@ export async function insertUser(db: Db, user: UserRow): Promise<void> {
   await db.insertInto('users').values(user).execute();
 }
 
+/** Inserts the user unless its user principal name is taken; answers whether it did. */
+export async function insertUserIfNew(db: Db, user: UserRow): Promise<boolean> {
+  const result = await db
+    .insertInto('users')
+    .values(user)
+    .onConflict((oc) => oc.column('user_principal_name').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export function listUsers(db: Db, query: ODataQuery): Promise<Page<UserRow>> {
+  return listPage(db.selectFrom('users').selectAll('users'), query);
+}
+
 export async function updateUser(db: Db, id: string, changes: Partial<UserRow>): Promise<void> {
   if (Object.keys(changes).length === 0) return;
   await db.updateTable('users').set(changes).where('id', '=', id).execute();
@@ -50,6 +65,10 @@ export async function insertGroup(db: Db, group: GroupRow): Promise<void> {
   await db.insertInto('groups').values(group).execute();
 }
 
+export function listGroups(db: Db, query: ODataQuery): Promise<Page<GroupRow>> {
+  return listPage(db.selectFrom('groups').selectAll('groups'), query);
+}
+
 export async function updateGroup(db: Db, id: string, changes: Partial<GroupRow>): Promise<void> {
   if (Object.keys(changes).length === 0) return;
   await db.updateTable('groups').set(changes).where('id', '=', id).execute();
@@ -61,33 +80,20 @@ export async function deleteGroup(db: Db, id: string): Promise<void> {
   await db.deleteFrom('groups').where('id', '=', id).execute();
 }
 
-export async function isDirectMember(
-  db: Db,
-  groupId: string,
-  principalId: string,
-  relationship: AccessId,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('group_members')
-    .select('principal_id')
-    .where('group_id', '=', groupId)
-    .where('principal_id', '=', principalId)
-    .where('relationship', '=', relationship)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
+/** Adds a standing member or owner; answers false when it already was one. */
 export async function addDirectMember(
   db: Db,
   groupId: string,
   principalId: string,
   relationship: AccessId,
   now: string,
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const result = await db
     .insertInto('group_members')
     .values({ group_id: groupId, principal_id: principalId, relationship, created_at: now })
-    .execute();
+    .onConflict((oc) => oc.columns(['group_id', 'relationship', 'principal_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
 export async function removeDirectMember(
@@ -136,18 +142,60 @@ export function findRoleAssignment(db: Db, id: string) {
     .executeTakeFirst();
 }
 
-export function roleAssignmentsOfPrincipals(db: Db, principalIds: readonly string[]) {
-  if (principalIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('role_assignments')
-    .selectAll()
-    .where('principal_id', 'in', principalIds)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
+/** Inserts the assignment unless the same one exists; answers whether it did. */
+export async function insertRoleAssignmentIfNew(
+  db: Db,
+  assignment: RoleAssignmentRow,
+): Promise<boolean> {
+  const result = await db
+    .insertInto('role_assignments')
+    .values(assignment)
+    .onConflict((oc) =>
+      oc.columns(['principal_id', 'role_definition_id', 'directory_scope_id']).doNothing(),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
-/** Does the user hold any role or any PIM assignment? Such users are managed by admins only. */
+export async function deleteRoleAssignment(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('role_assignments').where('id', '=', id).execute();
+}
+
+export function findRoleDefinition(db: Db, id: string) {
+  return db
+    .selectFrom('role_definitions')
+    .selectAll()
+    .where('id', '=', id.toLowerCase())
+    .executeTakeFirst();
+}
+
+export function listRoleAssignments(db: Db, query: ODataQuery): Promise<Page<RoleAssignmentRow>> {
+  return listPage(db.selectFrom('role_assignments').selectAll('role_assignments'), query);
+}
+
+/** Assignments made to any of the principals, with a filter over them and the query's paging. */
+export function listRoleAssignmentsOfPrincipals(
+  db: Db,
+  principalIds: readonly string[],
+  filter: FilterNode | null,
+  query: ODataQuery,
+): Promise<Page<RoleAssignmentRow>> {
+  if (principalIds.length === 0) {
+    return Promise.resolve({ items: [], nextSkip: null, count: query.count ? 0 : null });
+  }
+
+  const assignments = db
+    .selectFrom('role_assignments')
+    .selectAll('role_assignments')
+    .where('principal_id', 'in', principalIds);
+  return listPage(assignments, { ...query, filter });
+}
+
+/**
+ * Could managing this user's account lead to privileges? True when it holds a role, is a
+ * standing member or owner of a group that can hold roles, or has any PIM assignment or
+ * eligibility. Such users are managed by Global and Privileged Role Administrators only.
+ */
 export async function isPrivilegedUser(db: Db, userId: string): Promise<boolean> {
   const role = await db
     .selectFrom('role_assignments')
@@ -155,6 +203,15 @@ export async function isPrivilegedUser(db: Db, userId: string): Promise<boolean>
     .where('principal_id', '=', userId)
     .executeTakeFirst();
   if (role) return true;
+
+  const roleAssignableGroup = await db
+    .selectFrom('group_members')
+    .innerJoin('groups', 'groups.id', 'group_members.group_id')
+    .select('groups.id')
+    .where('group_members.principal_id', '=', userId)
+    .where('groups.is_assignable_to_role', '=', 1)
+    .executeTakeFirst();
+  if (roleAssignableGroup) return true;
 
   const schedule = await db
     .selectFrom('pim_schedules')
