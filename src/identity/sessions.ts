@@ -19,6 +19,12 @@ export class SessionStore {
   async create(userId: string, amr: string[]): Promise<string> {
     const value = randomBytes(32).toString('base64url');
     const now = this.clock.now();
+
+    // Expired sessions are never found again; clearing them here keeps the table small.
+    await this.db.kysely
+      .deleteFrom('sessions')
+      .where('expires_at', '<=', now.toISOString())
+      .execute();
     await this.db.kysely
       .insertInto('sessions')
       .values({

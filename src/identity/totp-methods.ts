@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Db } from '../db/database.js';
 import type { CallerActor } from '../directory/service.js';
 import { badRequest, notFound } from '../http/errors.js';
@@ -36,6 +36,7 @@ export class TotpMethods {
         .where('status', '=', 'pending')
         .execute();
       await trx.insertInto('totp_methods').values(method).execute();
+      await this.audit.record(trx, actor, securityInfoEvent(actor, 'started'));
     });
 
     return {
@@ -56,32 +57,46 @@ export class TotpMethods {
           .executeTakeFirst()
       : undefined;
     if (!method) throw notFound(`TOTP method '${id.slice(0, 64)}' does not exist.`);
+    if (method.status !== 'pending') throw badRequest('This TOTP method is already verified.');
 
     const step = matchTotp(method.secret, code, this.clock.now());
     if (step === null) throw badRequest('The code is not valid for this authenticator.');
 
     await this.db.kysely.transaction().execute(async (trx) => {
-      await trx
+      // Conditional on `pending`, so that two verifications racing activate the method once.
+      const activated = await trx
         .updateTable('totp_methods')
         .set({ status: 'active', last_used_step: step })
         .where('id', '=', method.id)
-        .execute();
-      await this.audit.record(trx, actor, {
-        category: 'UserManagement',
-        service: 'Authentication Methods',
-        activity: 'User registered security info',
-        operationType: 'Add',
-        result: 'success',
-        targets: [
-          {
-            id: actor.caller.userId,
-            type: 'User',
-            displayName: actor.caller.displayName,
-            userPrincipalName: actor.caller.userPrincipalName,
-          },
-        ],
-        details: { method: 'TOTP' },
-      });
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(activated.numUpdatedRows) !== 1) {
+        throw badRequest('This TOTP method is already verified.');
+      }
+      await this.audit.record(trx, actor, securityInfoEvent(actor, 'registered'));
     });
   }
+}
+
+/** Entra's audit activities for authenticator registration, with the user as the target. */
+function securityInfoEvent(actor: CallerActor, step: 'started' | 'registered'): AuditEvent {
+  return {
+    category: 'UserManagement',
+    service: 'Authentication Methods',
+    activity:
+      step === 'started'
+        ? 'User started security info registration'
+        : 'User registered security info',
+    operationType: step === 'started' ? 'Other' : 'Add',
+    result: 'success',
+    targets: [
+      {
+        id: actor.caller.userId,
+        type: 'User',
+        displayName: actor.caller.displayName,
+        userPrincipalName: actor.caller.userPrincipalName,
+      },
+    ],
+    details: { method: 'TOTP' },
+  };
 }

@@ -97,6 +97,65 @@ describeEachDatabase('sign-in', (elevate) => {
     assert.equal(replay.body.error, 'invalid_grant');
   });
 
+  it('verifies a TOTP method once only, and audits its registration', async () => {
+    const user = await elevate().createUser({ password: 'a long enough password 4' });
+    const enrolled = await elevate().request('POST', '/v1.0/me/authentication/totpMethods', {
+      as: user,
+    });
+    const secret = enrolled.body.secretKey as string;
+    const verifyUrl = `/v1.0/me/authentication/totpMethods/${enrolled.body.id}/verify`;
+
+    const current = totpCode(secret, elevate().clock.now());
+    const wrongCode = current === '000000' ? '111111' : '000000';
+    const wrong = await elevate().request('POST', verifyUrl, {
+      as: user,
+      body: { code: wrongCode },
+    });
+    assert.equal(wrong.status, 400);
+    const first = await elevate().request('POST', verifyUrl, {
+      as: user,
+      body: { code: totpCode(secret, elevate().clock.now()) },
+    });
+    assert.equal(first.status, 204);
+    elevate().clock.advance(MINUTE);
+    const again = await elevate().request('POST', verifyUrl, {
+      as: user,
+      body: { code: totpCode(secret, elevate().clock.now()) },
+    });
+    assert.equal(again.status, 400);
+    assert.equal(again.body.error.code, 'BadRequest');
+
+    const events = await elevate()
+      .app.db.kysely.selectFrom('audit_events')
+      .select(['activity_display_name', 'result', 'initiator_id'])
+      .where('initiator_id', '=', user.id)
+      .orderBy('activity_display_name')
+      .execute();
+    assert.deepEqual(events, [
+      {
+        activity_display_name: 'User registered security info',
+        result: 'success',
+        initiator_id: user.id,
+      },
+      {
+        activity_display_name: 'User started security info registration',
+        result: 'success',
+        initiator_id: user.id,
+      },
+    ]);
+    const secretInAudit = await elevate()
+      .app.db.kysely.selectFrom('audit_events')
+      .select('id')
+      .where((eb) =>
+        eb.or([
+          eb('additional_details', 'like', `%${secret}%`),
+          eb('target_resources', 'like', `%${secret}%`),
+        ]),
+      )
+      .execute();
+    assert.deepEqual(secretInAudit, []);
+  });
+
   it('throttles an account after repeated failures, even for the right password', async () => {
     const password = 'a long enough password 2';
     const user = await elevate().createUser({ password });
