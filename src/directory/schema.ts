@@ -15,9 +15,24 @@ const ODataType = Type.Optional(Type.String({ maxLength: 200 }));
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) });
 
-/** OData query options (`$filter`, `$top`, ...), read and checked by `parseODataQuery`. */
-export const ODataQueryString = Type.Record(Type.String(), Type.Unknown());
-export type ODataQueryString = Static<typeof ODataQueryString>;
+const queryOption = (description: string) =>
+  Type.Optional(Type.String({ maxLength: 4000, description }));
+
+/**
+ * The OData query options of a list, named here for the API's documentation. `parseODataQuery`
+ * reads and checks them, and answers 400 for any the list does not support.
+ */
+export const ODataQueryString = Type.Object(
+  {
+    $filter: queryOption("Conditions, as in displayName eq 'Tier 3 Office Admins'."),
+    $select: queryOption('Properties to answer, comma-separated; id is always included.'),
+    $orderby: queryOption('A sortable property, optionally followed by asc or desc.'),
+    $top: queryOption('Page size, 1 to 999; further pages through @odata.nextLink.'),
+    $skiptoken: queryOption('Written by @odata.nextLink; do not build it yourself.'),
+    $count: queryOption('true to include @odata.count, the number of all matches.'),
+  },
+  { additionalProperties: true },
+);
 
 export const CreateUserBody = Type.Object(
   {

@@ -45,13 +45,9 @@ export class DirectoryService {
 
   // Users
 
+  /** A user may read itself; reading others is for members, as in Entra. */
   async getUser(actor: CallerActor, idOrUpn: string): Promise<UserRow> {
-    const user = await store.findUser(this.db.kysely, idOrUpn);
-    if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
-    if (user.id !== actor.caller.userId) {
-      await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
-    }
-    return user;
+    return this.readableUser(actor, idOrUpn);
   }
 
   /** Members read the directory; guests see only themselves, as in Entra. */
@@ -80,7 +76,7 @@ export class DirectoryService {
         user_type: userType,
         account_enabled: body.accountEnabled === false ? 0 : 1,
         password_hash: passwordHash,
-        created_at: this.clock.now().toISOString(),
+        created_at: this.now(),
       };
       // The unique index decides, so that two requests racing for one name cannot both win.
       if (!(await store.insertUserIfNew(trx, user))) {
@@ -118,9 +114,8 @@ export class DirectoryService {
         ...userEvent('Update user', 'Update', user),
         details: { modifiedProperties: changed.join(', ') },
       });
-      if (changes.password_hash) {
-        await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
-      }
+      // A new password ends the portal sessions opened with the old one.
+      if (changes.password_hash) await store.endSessionsOf(trx, user.id);
     });
   }
 
@@ -171,7 +166,7 @@ export class DirectoryService {
         security_enabled: body.securityEnabled ? 1 : 0,
         mail_enabled: body.mailEnabled ? 1 : 0,
         is_assignable_to_role: roleAssignable ? 1 : 0,
-        created_at: this.clock.now().toISOString(),
+        created_at: this.now(),
       };
       await store.insertGroup(trx, group);
       await this.record(trx, actor, groupEvent('Add group', 'Add', group));
@@ -251,15 +246,7 @@ export class DirectoryService {
     await this.db.kysely.transaction().execute(async (trx) => {
       const group = await store.findGroup(trx, groupId);
       if (!group) throw DirectoryErrors.groupNotFound(groupId);
-      if (relationship === 'owner') {
-        await this.permissions.requireGroupManager(
-          actor.caller,
-          trx,
-          group.is_assignable_to_role === 1,
-        );
-      } else {
-        await this.permissions.requireMemberManager(actor.caller, trx, group);
-      }
+      await this.requireRelationshipManager(actor.caller, trx, group, relationship);
 
       const user = await store.findUser(trx, principalId);
       if (!user) {
@@ -283,15 +270,7 @@ export class DirectoryService {
     await this.db.kysely.transaction().execute(async (trx) => {
       const group = await store.findGroup(trx, groupId);
       if (!group) throw DirectoryErrors.groupNotFound(groupId);
-      if (relationship === 'owner') {
-        await this.permissions.requireGroupManager(
-          actor.caller,
-          trx,
-          group.is_assignable_to_role === 1,
-        );
-      } else {
-        await this.permissions.requireMemberManager(actor.caller, trx, group);
-      }
+      await this.requireRelationshipManager(actor.caller, trx, group, relationship);
 
       const user = isGuid(principalId) ? await store.findUser(trx, principalId) : undefined;
       const removed =
@@ -301,13 +280,10 @@ export class DirectoryService {
     });
   }
 
-  /** The groups a user belongs to now; a user may ask about itself, readers about anyone. */
+  /** The groups a user belongs to now; a user may ask about itself, members about anyone. */
   async transitiveMemberOf(actor: CallerActor, idOrUpn: string): Promise<GroupRow[]> {
-    const user = await store.findUser(this.db.kysely, idOrUpn);
-    if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
-    if (user.id !== actor.caller.userId) {
-      await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
-    }
+    const user = await this.readableUser(actor, idOrUpn);
+
     const ids = await this.access.groupIdsOf(user.id, 'member');
     return store.groupsByIds(this.db.kysely, ids);
   }
@@ -503,6 +479,28 @@ export class DirectoryService {
   }
 
   // Helpers
+
+  /** Owners are chosen by the group's managers; members also by its owners. */
+  private requireRelationshipManager(
+    caller: Caller,
+    trx: Kysely<Database>,
+    group: GroupRow,
+    relationship: AccessId,
+  ): Promise<void> {
+    return relationship === 'owner'
+      ? this.permissions.requireGroupManager(caller, trx, group.is_assignable_to_role === 1)
+      : this.permissions.requireMemberManager(caller, trx, group);
+  }
+
+  private async readableUser(actor: CallerActor, idOrUpn: string): Promise<UserRow> {
+    const user = await store.findUser(this.db.kysely, idOrUpn);
+    if (user?.id === actor.caller.userId) return user;
+
+    // Checked before answering 404, so that guests cannot probe which names exist.
+    await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
+    if (!user) throw DirectoryErrors.userNotFound(idOrUpn);
+    return user;
+  }
 
   private async requireGroupVisible(caller: Caller, group: GroupRow): Promise<void> {
     const guest = await this.db.kysely

@@ -61,6 +61,10 @@ export async function deleteUser(db: Db, id: string): Promise<void> {
   await db.deleteFrom('users').where('id', '=', id).execute();
 }
 
+export async function endSessionsOf(db: Db, userId: string): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}
+
 export async function insertGroup(db: Db, group: GroupRow): Promise<void> {
   await db.insertInto('groups').values(group).execute();
 }

@@ -211,6 +211,7 @@ describeEachDatabase('directory lists with OData query options', (elevate) => {
       '/v1.0/users?$expand=memberOf',
       '/v1.0/users?$skiptoken=forged',
       '/v1.0/users?$search=x',
+      '/v1.0/users?$top=1&$top=2',
       `/v1.0/groups?$filter=${filter("description eq 'x'")}`,
       `/v1.0/groups?$filter=${filter('isAssignableToRole eq maybe')}`,
     ]) {

@@ -217,6 +217,7 @@ describeEachDatabase('who may change the directory', (elevate) => {
       "/v1.0/users?$filter=startswith(displayName,'a')",
       '/v1.0/groups',
       `/v1.0/users/${elevate().admin.id}`,
+      '/v1.0/users/nobody@elevate.local',
       `/v1.0/groups/${group.id}`,
       `/v1.0/users/${elevate().admin.id}/transitiveMemberOf`,
     ]) {
