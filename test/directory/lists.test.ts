@@ -106,6 +106,28 @@ describeEachDatabase('directory lists with OData query options', (elevate) => {
     assert.deepEqual(names(descending), [`${tag} Carol`, `${tag} Bruno`, `${tag} Alice`]);
   });
 
+  it('filters by creation time and by a list of ids', async () => {
+    const tag = uniqueTag('time');
+    const [early] = await createUsers(tag, [{ name: 'Early' }]);
+    elevate().clock.advance(60_000);
+    const cutoff = elevate().clock.now().toISOString();
+    const [late] = await createUsers(tag, [{ name: 'Late' }]);
+    const within = `startswith(displayName,'${tag}')`;
+
+    const after = await list(
+      `/v1.0/users?$filter=${filter(`${within} and createdDateTime ge ${cutoff}`)}`,
+    );
+    assert.deepEqual(names(after), [`${tag} Late`]);
+    const before = await list(
+      `/v1.0/users?$filter=${filter(`${within} and createdDateTime lt ${cutoff}`)}`,
+    );
+    assert.deepEqual(names(before), [`${tag} Early`]);
+    const listed = await list(
+      `/v1.0/users?$filter=${filter(`id in ('${early!.id}', '${late!.id}')`)}&$orderby=displayName`,
+    );
+    assert.deepEqual(names(listed), [`${tag} Early`, `${tag} Late`]);
+  });
+
   it('treats wildcard characters in startswith as plain text', async () => {
     const tag = uniqueTag('wc');
     await createUsers(tag, [{ name: 'Dora' }]);
