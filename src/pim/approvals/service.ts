@@ -46,6 +46,8 @@ export class ApprovalService {
     private readonly audit: AuditLog,
     private readonly access: AccessService,
     private readonly notifier: Notifier,
+    /** Called after a decision commits: it may have made a new schedule or a new deadline. */
+    private readonly afterCommit: () => void = () => {},
   ) {}
 
   /** Creates the stages of a new pending request; the first one starts its clock at once. */
@@ -124,7 +126,7 @@ export class ApprovalService {
   ): Promise<DecisionOutcome> {
     const request = await this.findApprovalRequest(approvalId);
 
-    return this.db.kysely.transaction().execute(async (trx) => {
+    const decided = await this.db.kysely.transaction().execute(async (trx) => {
       await store.lockGroupAccess(trx, this.db.dialect, request.group_id, request.access_id);
       const now = this.clock.now();
       const current = await trx
@@ -146,7 +148,10 @@ export class ApprovalService {
         throw forbidden('You are not an approver of this stage.');
       }
       if (stage.status !== 'InProgress' || !isPending(current)) {
-        throw conflict('ApprovalAlreadyDecided', 'This stage has already been decided or closed.');
+        throw conflict(
+          'ApprovalAlreadyDecided',
+          'This stage has already been decided, is closed, or is not open yet.',
+        );
       }
       if (stage.expires_at !== null && stage.expires_at <= now.toISOString()) {
         throw conflict('ApprovalExpired', 'The time to decide this stage has passed.');
@@ -172,6 +177,15 @@ export class ApprovalService {
         throw conflict('ApprovalAlreadyDecided', 'This stage has already been decided.');
       }
 
+      // Claiming the request row makes a cancellation racing this decision wait for it, or, if
+      // the cancellation committed first, makes this decision lose.
+      const claimed = await store.transitionRequest(trx, current.id, store.PENDING_STATUSES, {
+        status: current.status,
+      });
+      if (!claimed) {
+        throw conflict('ApprovalAlreadyDecided', 'The request was canceled or decided meanwhile.');
+      }
+
       const outcome = await this.conclude(trx, current, stages, stage, decision, now);
       await this.recordDecision(trx, actor, current, outcome, decision);
       await this.notifier.notify(trx, {
@@ -182,6 +196,8 @@ export class ApprovalService {
       });
       return outcome;
     });
+    this.afterCommit();
+    return decided;
   }
 
   /** Cancels a pending request of the caller's own; anyone else is told it does not exist. */
@@ -223,8 +239,10 @@ export class ApprovalService {
   }
 
   /**
-   * Closes stages whose time has run out, and their requests. Decisions already refuse such
-   * stages by their deadline, so this only makes the outcome visible and audited.
+   * Closes stages whose time has run out, and their requests, at most `limit` in one transaction,
+   * oldest deadline first. Decisions already refuse such stages by their deadline, so this only
+   * makes the outcome visible and audited. On PostgreSQL, stages another instance is closing are
+   * skipped rather than waited for, so instances share the work.
    */
   async expireDue(limit = 500): Promise<number> {
     const now = this.clock.now().toISOString();
@@ -236,7 +254,9 @@ export class ApprovalService {
         .select(['s.id as stage_id'])
         .where('s.status', '=', 'InProgress')
         .where('s.expires_at', '<=', now)
+        .orderBy('s.expires_at')
         .limit(limit)
+        .$if(this.db.dialect === 'postgres', (qb) => qb.forUpdate().skipLocked())
         .execute();
 
       for (const row of due) {
