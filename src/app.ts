@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AuditLog } from './audit/audit-log.js';
+import { auditRoutes } from './audit/routes.js';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -140,6 +141,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       });
       await v1.register(totpRoutes, identityOptions);
       await v1.register(directoryRoutes, { directory, publicUrl: config.publicUrl });
+      await v1.register(auditRoutes, { db, access, publicUrl: config.publicUrl });
       await v1.register(policyRoutes, { policies, publicUrl: config.publicUrl });
       await v1.register(pimRoutes, { requests, reads, approvals, publicUrl: config.publicUrl });
       await v1.register(batchRoutes);

@@ -12,6 +12,14 @@ export interface AuditTarget {
   type: 'User' | 'Group' | 'Role' | 'Request' | 'Policy' | 'Other';
   displayName?: string | null;
   userPrincipalName?: string | null;
+  /** What changed on this target, each value as JSON text, as Graph writes it. */
+  modifiedProperties?: AuditModifiedProperty[];
+}
+
+export interface AuditModifiedProperty {
+  displayName: string;
+  oldValue: string | null;
+  newValue: string | null;
 }
 
 /** What happened, as the module that did it describes it. */
@@ -81,7 +89,11 @@ export class AuditLog {
             displayName: t.displayName ?? null,
             type: t.type,
             userPrincipalName: t.userPrincipalName ?? null,
-            modifiedProperties: [],
+            modifiedProperties: (t.modifiedProperties ?? []).map((p) => ({
+              displayName: p.displayName,
+              oldValue: cut(p.oldValue),
+              newValue: cut(p.newValue),
+            })),
           })),
         ),
         additional_details: JSON.stringify(details),
@@ -97,4 +109,8 @@ export class AuditLog {
         .execute();
     }
   }
+}
+
+function cut(value: string | null): string | null {
+  return value === null ? null : value.slice(0, MAX_DETAIL);
 }
