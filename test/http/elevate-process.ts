@@ -35,7 +35,7 @@ export class ElevateProcess {
   }
 
   /** Resolves once `GET /healthz` answers 200; fails if the process exits or takes too long. */
-  async waitUntilHealthy(port: number, timeoutMs = 20_000): Promise<void> {
+  async waitUntilHealthy(port: number, timeoutMs = 60_000): Promise<void> {
     let exited = false;
     void this.exited.then(() => (exited = true));
 

@@ -274,11 +274,11 @@ describe('the elevate command', () => {
     const env = { ELEVATE_DATABASE_URL: `sqlite:${path.join(dir, 'migrate.db')}` };
 
     const first = start(['migrate'], env);
-    assert.equal((await first.exit(20_000)).code, 0, first.stderr);
+    assert.equal((await first.exit(60_000)).code, 0, first.stderr);
     assert.match(first.stdout, /^Applied 0001_directory, 0002_pim\b/);
 
     const second = start(['migrate'], env);
-    assert.equal((await second.exit(20_000)).code, 0, second.stderr);
+    assert.equal((await second.exit(60_000)).code, 0, second.stderr);
     assert.equal(second.stdout, 'The database is up to date.\n');
   });
 
@@ -308,7 +308,7 @@ describe('the elevate command', () => {
 
   it('refuses a bad configuration with a clear message and exit code 2', async () => {
     const child = start(['migrate'], { ELEVATE_DATABASE_URL: 'mysql://db/elevate' });
-    const { code } = await child.exit(20_000);
+    const { code } = await child.exit(60_000);
 
     assert.equal(code, 2);
     assert.match(child.stderr, /^elevate: ELEVATE_DATABASE_URL must be/);
