@@ -28,15 +28,9 @@ export class AccessService {
       .where('group_id', '=', groupId)
       .where('relationship', '=', relationship)
       .union(
-        db
-          .selectFrom('pim_schedules')
+        assignmentsInEffect(db, relationship, now)
           .select('principal_id')
-          .where('group_id', '=', groupId)
-          .where('kind', '=', 'assignment')
-          .where('access_id', '=', relationship)
-          .where('status', '=', 'Provisioned')
-          .where('start_at', '<=', now)
-          .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)])),
+          .where('group_id', '=', groupId),
       )
       .execute();
     return rows.map((r) => r.principal_id);
@@ -78,6 +72,20 @@ export class AccessService {
   }
 }
 
+/**
+ * PIM assignments in effect at `now`: the one condition that decides whether an assignment
+ * grants access, checked on every read so that nothing waits for a background job.
+ */
+function assignmentsInEffect(db: Kysely<Database>, relationship: AccessId, now: string) {
+  return db
+    .selectFrom('pim_schedules')
+    .where('kind', '=', 'assignment')
+    .where('access_id', '=', relationship)
+    .where('status', '=', 'Provisioned')
+    .where('start_at', '<=', now)
+    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]));
+}
+
 function groupIdsOfSubquery(
   db: Kysely<Database>,
   principalId: string,
@@ -90,15 +98,9 @@ function groupIdsOfSubquery(
     .where('principal_id', '=', principalId)
     .where('relationship', '=', relationship)
     .union(
-      db
-        .selectFrom('pim_schedules')
+      assignmentsInEffect(db, relationship, now)
         .select('group_id')
-        .where('principal_id', '=', principalId)
-        .where('kind', '=', 'assignment')
-        .where('status', '=', 'Provisioned')
-        .where('access_id', '=', relationship)
-        .where('start_at', '<=', now)
-        .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)])),
+        .where('principal_id', '=', principalId),
     );
 }
 

@@ -90,6 +90,8 @@ export class RequestService {
     private readonly approvals: ApprovalService,
     private readonly windows: WindowsConfig,
     private readonly notifier: Notifier,
+    /** Called after a request commits: it may have made a schedule that starts or ends soon. */
+    private readonly afterCommit: () => void = () => {},
   ) {}
 
   async submit(actor: CallerActor, kind: ScheduleKind, body: RequestBody) {
@@ -100,7 +102,7 @@ export class RequestService {
     const key = { kind, groupId, principalId, accessId };
 
     try {
-      return await this.db.kysely.transaction().execute(async (trx) => {
+      const submitted = await this.db.kysely.transaction().execute(async (trx) => {
         const now = this.clock.now();
         const group = await findGroup(trx, groupId);
         if (!group) throw PimErrors.groupNotFound(groupId);
@@ -138,6 +140,8 @@ export class RequestService {
         await this.notifier.notify(trx, { type: 'requestCreated', requestId: request.id });
         return { request, validationOnly: false };
       });
+      if (!submitted.validationOnly) this.afterCommit();
+      return submitted;
     } catch (error) {
       if (error instanceof GraphError && !body.isValidationOnly) {
         await this.recordRefusal(actor, key, action, body, error);
@@ -270,29 +274,18 @@ export class RequestService {
     const requested = readWindow(body.scheduleInfo, now, { durationMs: null });
     const window = { ...requested, start: new Date(target.start_at) };
 
-    const failures: RuleFailure[] = [];
     if (window.end !== null && target.end_at !== null && window.end <= new Date(target.end_at)) {
       throw badRequest('An extension must end later than the assignment ends now.');
     }
-    failures.push(...checkExpiration(window, setting, now));
-    if (by === 'self') {
-      const endsIn = new Date(target.end_at ?? 0).getTime() - now.getTime();
-      if (endsIn > this.windows.extensionWindowDays * DAY_MS) {
-        failures.push({
-          rule: 'ExtensionWindowRule',
-          reason: `An assignment can be extended only within ${this.windows.extensionWindowDays} days of its end.`,
-        });
-      }
-      failures.push(...checkRequirements(context, { ...setting, mfa: false, ticket: false }));
-      return this.pendingAdminDecision(window, failures, target);
-    }
+    const failures = checkExpiration(window, setting, now);
+    const endsIn = new Date(target.end_at ?? 0).getTime() - now.getTime();
+    const outsideWindow = endsIn > this.windows.extensionWindowDays * DAY_MS;
 
-    failures.push(...checkRequirements(context, setting));
-    return {
-      status: 'Provisioned',
-      window,
-      failures,
-      target,
+    return this.extensionPlan(context, by, window, failures, target, {
+      outside: outsideWindow && {
+        rule: 'ExtensionWindowRule',
+        reason: `An assignment can be extended only within ${this.windows.extensionWindowDays} days of its end.`,
+      },
       apply: async () => {
         await store.updateSchedule(trx, target.id, {
           end_at: window.end ? iso(window.end) : null,
@@ -300,7 +293,7 @@ export class RequestService {
           modified_at: iso(now),
         });
       },
-    };
+    });
   }
 
   private async planRenew(context: Context, by: 'admin' | 'self'): Promise<Plan> {
@@ -317,24 +310,14 @@ export class RequestService {
     const setting = this.adminSetting(context);
     const window = readWindow(body.scheduleInfo, now, { durationMs: null });
     const failures = checkExpiration(window, setting);
-    if (by === 'self') {
-      const endedAgo = now.getTime() - new Date(ended.end_at ?? 0).getTime();
-      if (endedAgo > this.windows.renewalWindowDays * DAY_MS) {
-        failures.push({
-          rule: 'RenewalWindowRule',
-          reason: `An assignment can be renewed only within ${this.windows.renewalWindowDays} days after it ended.`,
-        });
-      }
-      failures.push(...checkRequirements(context, { ...setting, mfa: false, ticket: false }));
-      return this.pendingAdminDecision(window, failures, ended);
-    }
+    const endedAgo = now.getTime() - new Date(ended.end_at ?? 0).getTime();
+    const outsideWindow = endedAgo > this.windows.renewalWindowDays * DAY_MS;
 
-    failures.push(...checkRequirements(context, setting));
-    return {
-      status: 'Provisioned',
-      window,
-      failures,
-      target: ended,
+    return this.extensionPlan(context, by, window, failures, ended, {
+      outside: outsideWindow && {
+        rule: 'RenewalWindowRule',
+        reason: `An assignment can be renewed only within ${this.windows.renewalWindowDays} days after it ended.`,
+      },
       apply: async () => {
         await store.updateSchedule(trx, ended.id, {
           status: 'Provisioned',
@@ -344,6 +327,43 @@ export class RequestService {
           modified_at: iso(now),
         });
       },
+    });
+  }
+
+  /**
+   * An administrator's extension or renewal applies at once. A principal's own, if asked inside
+   * its window, waits for an administrator's decision; asking needs only the justification, since
+   * the administrator who decides is the check.
+   */
+  private extensionPlan(
+    context: Context,
+    by: 'admin' | 'self',
+    window: RequestedWindow,
+    failures: RuleFailure[],
+    target: ScheduleRow,
+    change: { outside: RuleFailure | false; apply: () => Promise<void> },
+  ): Plan {
+    const setting = this.adminSetting(context);
+    if (by === 'admin') {
+      failures.push(...checkRequirements(context, setting));
+      return { status: 'Provisioned', window, failures, target, apply: change.apply };
+    }
+
+    if (change.outside) failures.push(change.outside);
+    failures.push(...checkRequirements(context, { ...setting, mfa: false, ticket: false }));
+    return {
+      status: 'PendingAdminDecision',
+      window,
+      failures,
+      target,
+      apply: async () => {},
+      stages: [
+        {
+          approvers: [{ kind: 'administrators' }],
+          timeoutDays: 1,
+          isApproverJustificationRequired: false,
+        },
+      ],
     };
   }
 
@@ -456,27 +476,6 @@ export class RequestService {
   }
 
   // Helpers
-
-  private pendingAdminDecision(
-    window: RequestedWindow,
-    failures: RuleFailure[],
-    target: ScheduleRow,
-  ): Plan {
-    return {
-      status: 'PendingAdminDecision',
-      window,
-      failures,
-      target,
-      apply: async () => {},
-      stages: [
-        {
-          approvers: [{ kind: 'administrators' }],
-          timeoutDays: 1,
-          isApproverJustificationRequired: false,
-        },
-      ],
-    };
-  }
 
   /** The schedule an admin or extend request acts on: by `targetScheduleId`, or its key. */
   private async findTarget(context: Context, options: { timeBound?: boolean } = {}) {

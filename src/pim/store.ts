@@ -38,15 +38,19 @@ export async function lockGroupAccess(
     .execute();
 }
 
-/** Schedules of the key that are in effect now or will be: neither ended nor revoked. */
-export function liveSchedules(db: Db, key: ScheduleKey, now: string): Promise<ScheduleRow[]> {
+function schedulesOf(db: Db, key: ScheduleKey) {
   return db
     .selectFrom('pim_schedules')
     .selectAll()
     .where('kind', '=', key.kind)
     .where('group_id', '=', key.groupId)
     .where('principal_id', '=', key.principalId)
-    .where('access_id', '=', key.accessId)
+    .where('access_id', '=', key.accessId);
+}
+
+/** Schedules of the key that are in effect now or will be: neither ended nor revoked. */
+export function liveSchedules(db: Db, key: ScheduleKey, now: string): Promise<ScheduleRow[]> {
+  return schedulesOf(db, key)
     .where('status', '=', 'Provisioned')
     .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
     .orderBy('start_at')
@@ -55,13 +59,7 @@ export function liveSchedules(db: Db, key: ScheduleKey, now: string): Promise<Sc
 
 /** The most recently ended schedule of the key that ran out (not one that was revoked). */
 export function lastEndedSchedule(db: Db, key: ScheduleKey, now: string) {
-  return db
-    .selectFrom('pim_schedules')
-    .selectAll()
-    .where('kind', '=', key.kind)
-    .where('group_id', '=', key.groupId)
-    .where('principal_id', '=', key.principalId)
-    .where('access_id', '=', key.accessId)
+  return schedulesOf(db, key)
     .where('status', 'in', ['Provisioned', 'Expired'])
     .where('end_at', '<=', now)
     .orderBy('end_at', 'desc')
