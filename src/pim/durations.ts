@@ -5,24 +5,30 @@ import { badRequest } from '../http/errors.js';
 export const LONGEST_MS = 3650 * 24 * 60 * 60 * 1000;
 
 /**
- * Milliseconds in an ISO 8601 duration such as `PT2H` or `P7D`. Years and months have no fixed
- * length, so they are refused rather than guessed.
+ * Milliseconds in an ISO 8601 duration of weeks, days, hours, minutes and seconds (`PT8H`,
+ * `P365D`), or null when the text is not one. Years and months have no fixed length, so they are
+ * not read at all rather than guessed.
  */
+export function durationMs(text: string): number | null {
+  const duration = Duration.fromISO(text);
+  if (!duration.isValid || duration.years !== 0 || duration.months !== 0) return null;
+
+  const ms = duration.as('milliseconds');
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** Milliseconds in a duration a client sent, or a 400 that says how to write one. */
 export function parseDuration(value: string, field: string): number {
   if (value.length > 40) throw badRequest(`${field} is too long to be an ISO 8601 duration.`);
 
-  const duration = Duration.fromISO(value);
-  if (!duration.isValid) {
-    throw badRequest(`${field} must be an ISO 8601 duration such as PT8H or P30D.`);
+  const ms = durationMs(value);
+  if (ms === null) {
+    throw badRequest(
+      `${field} must be an ISO 8601 duration in weeks, days, hours, minutes or seconds, ` +
+        'such as PT8H or P30D.',
+    );
   }
-  if (duration.years !== 0 || duration.months !== 0) {
-    throw badRequest(`${field} must be given in weeks, days, hours, minutes or seconds.`);
-  }
-
-  const ms = duration.as('milliseconds');
-  if (!Number.isFinite(ms) || ms > LONGEST_MS) {
-    throw badRequest(`${field} must be at most P3650D.`);
-  }
+  if (ms > LONGEST_MS) throw badRequest(`${field} must be at most P3650D.`);
   return ms;
 }
 

@@ -10,7 +10,8 @@ import {
 } from '../../src/pim/policies/ids.js';
 import { RULE_IDS, type PolicyRule } from '../../src/pim/policies/model.js';
 import { loadPolicy } from '../../src/pim/policies/store.js';
-import { durationMs, toPolicyView } from '../../src/pim/policies/view.js';
+import { durationMs } from '../../src/pim/durations.js';
+import { toPolicyView } from '../../src/pim/policies/view.js';
 import { HOUR } from '../support/clock.js';
 import {
   PUBLIC_URL,

@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Actor, AuditEvent, AuditLog } from '../../audit/audit-log.js';
 import type { Db } from '../../db/database.js';
 import type { AccessId, Database } from '../../db/schema.js';
-import type { AccessService } from '../../directory/access.js';
-import { RoleIds } from '../../directory/roles.js';
+import type { PimPermissions } from '../permissions.js';
 import type { CallerActor } from '../../directory/service.js';
 import { findGroup, type GroupRow } from '../../directory/store.js';
 import type { Caller } from '../../http/caller.js';
@@ -22,8 +21,6 @@ import {
 } from './store.js';
 import { readRuleUpdate } from './validate.js';
 
-const ADMINS = [RoleIds.globalAdministrator, RoleIds.privilegedRoleAdministrator];
-
 /**
  * The member and owner policies of each group: reading them, changing their rules, and onboarding
  * a group to PIM. Every change is checked against the caller's rights as they are now and written
@@ -34,7 +31,7 @@ export class PolicyService {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
-    private readonly access: AccessService,
+    private readonly permissions: PimPermissions,
   ) {}
 
   /**
@@ -196,16 +193,9 @@ export class PolicyService {
     group: GroupRow,
     accessId: AccessId,
   ): Promise<void> {
-    const roles = await this.access.roleIdsOf(caller.userId, db);
-    if (ADMINS.some((role) => roles.has(role))) return;
-    if (roles.has(RoleIds.groupsAdministrator) && group.is_assignable_to_role !== 1) return;
-    if (
-      accessId === 'member' &&
-      (await this.access.isInGroup(caller.userId, group.id, 'owner', db))
-    ) {
-      return;
+    if (!(await this.permissions.canManage(caller, group, accessId, db))) {
+      throw PolicyErrors.notAllowedToChange(accessId);
     }
-    throw PolicyErrors.notAllowedToChange(accessId);
   }
 
   private async requireGroup(db: Kysely<Database>, groupId: string): Promise<GroupRow> {

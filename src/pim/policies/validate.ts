@@ -22,7 +22,7 @@ import {
   readString,
   type Fields,
 } from './readers.js';
-import { durationMs } from './view.js';
+import { durationMs } from '../durations.js';
 
 /** Bounds on what a rule may say; Entra's portal offers less, Elevate allows a little more. */
 export const RuleLimits = {

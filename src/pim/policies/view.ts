@@ -1,4 +1,4 @@
-import { Duration } from 'luxon';
+import { durationMs } from '../durations.js';
 import type { AccessId } from '../../db/schema.js';
 import { defaultRule } from './defaults.js';
 import {
@@ -19,19 +19,6 @@ import {
   type RuleId,
   type SubjectSet,
 } from './model.js';
-
-/**
- * Milliseconds in an ISO 8601 duration of weeks, days, hours, minutes and seconds (`PT8H`,
- * `P365D`), or null when the text is not one. Years and months have no fixed length, so they are
- * not read at all rather than guessed.
- */
-export function durationMs(text: string): number | null {
-  const duration = Duration.fromISO(text);
-  if (!duration.isValid || duration.years !== 0 || duration.months !== 0) return null;
-
-  const ms = duration.as('milliseconds');
-  return Number.isFinite(ms) ? ms : null;
-}
 
 /**
  * Reads a policy's rules into the settings the request engine and the notifications act on. A
