@@ -20,6 +20,7 @@ export interface Database {
   pim_schedules: PimScheduleTable;
   pim_requests: PimRequestTable;
   pim_approval_stages: PimApprovalStageTable;
+  outbox_messages: OutboxMessageTable;
 }
 
 export interface UserTable {
@@ -202,4 +203,29 @@ export interface PimApprovalStageTable {
   reviewed_by: string | null;
   reviewed_at: string | null;
   justification: string | null;
+}
+
+export type OutboxStatus = 'pending' | 'sent' | 'dead';
+
+/** One email waiting to be sent, sent, or given up after its last attempt. */
+export interface OutboxMessageTable {
+  id: string;
+  /** The `Message-ID` header, the same on every attempt, so that a resent copy is recognisable. */
+  message_id: string;
+  event_type: string;
+  template: string;
+  /** The request or schedule the email is about. */
+  correlation_id: string | null;
+  /** A JSON array of addresses. */
+  to_addresses: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: OutboxStatus;
+  attempts: number;
+  /** When a pending message is due; while one is being sent, the end of that attempt's lease. */
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
 }

@@ -1,0 +1,497 @@
+import type { Kysely } from 'kysely';
+import type { Database, StoredApprover } from '../db/schema.js';
+import type { AccessService } from '../directory/access.js';
+import { findGroup, findUser, type UserRow } from '../directory/store.js';
+import type { NotificationLevel, NotificationRuleId, PolicyView } from '../pim/policies/model.js';
+import { loadPolicy } from '../pim/policies/store.js';
+import {
+  readActivationSettings,
+  type RequestRow,
+  type ScheduleRow,
+  type StoredActivationSettings,
+} from '../pim/schema.js';
+import type { Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
+import type { NotificationEvent, Notifier } from './events.js';
+import { addressesOf, Recipients } from './recipients.js';
+import { insertMessage } from './store.js';
+import {
+  renderMessage,
+  type Audience,
+  type MessageFacts,
+  type Person,
+  type Template,
+} from './templates.js';
+
+type Db = Kysely<Database>;
+
+export interface OutboxNotifierOptions {
+  clock: Clock;
+  access: AccessService;
+  /** Base of the links in emails. */
+  publicUrl: string;
+  /** The right-hand side of every Message-ID. */
+  domain: string;
+}
+
+/** Addresses per email; more recipients get more emails, up to `MAX_MESSAGES` of them. */
+export const MAX_RECIPIENTS = 100;
+const MAX_MESSAGES = 10;
+
+/** One email to write: to whom (by rule), worded how, and whether it is critical. */
+interface Send {
+  audience: Audience;
+  template: Template;
+  /**
+   * Critical emails need their recipient to act, or tell them they lost access: an approval to
+   * give, a request denied or expired, an assignment removed, ending in a day, or ended. The
+   * `Critical` level sends only these; `All` sends every email.
+   */
+  critical: boolean;
+  /** The rule's default recipients, as user ids. */
+  defaults: string[];
+}
+
+/** What one event is about, loaded once for all its emails. */
+interface Situation {
+  eventType: NotificationEvent['type'];
+  correlationId: string;
+  policy: PolicyView;
+  /** Which three notification rules apply: the admins', the requestor's and the approvers'. */
+  caller: 'Admin' | 'EndUser';
+  level: 'Eligibility' | 'Assignment';
+  /**
+   * The eligibility's own settings, for its activations and its reminders: they replace the
+   * policy's level for the admins and the requestor, and add recipients to the admins' email.
+   */
+  personal: StoredActivationSettings | null;
+  facts: Omit<MessageFacts, 'template' | 'audience'>;
+  principalId: string;
+  /** Never asked to approve, nor told about approvals: the requester and the principal. */
+  requesterIds: string[];
+}
+
+/**
+ * Turns PIM events into emails in the outbox, inside the transaction of their cause. Who gets
+ * what follows the group's nine notification rules (`Notification_{Admin|Requestor|Approver}_
+ * {Admin|EndUser}_{Eligibility|Assignment}`): the admins are the group's owners and the Global
+ * and Privileged Role Administrators (the rule's default recipients) plus the rule's own
+ * recipients; the requestor is the principal; the approvers are those of the waiting stage.
+ */
+export class OutboxNotifier implements Notifier {
+  private readonly recipients: Recipients;
+
+  constructor(private readonly options: OutboxNotifierOptions) {
+    this.recipients = new Recipients(options.access);
+  }
+
+  async notify(trx: Db, event: NotificationEvent): Promise<void> {
+    const planned =
+      event.type === 'assignmentEnding' || event.type === 'assignmentEnded'
+        ? await this.planReminder(trx, event)
+        : await this.planRequest(trx, event);
+    if (!planned) return;
+
+    const { situation, sends } = planned;
+    for (const send of sends) await this.write(trx, situation, send);
+  }
+
+  // Deciding what to send
+
+  private async planRequest(
+    trx: Db,
+    event: Exclude<NotificationEvent, { type: 'assignmentEnding' | 'assignmentEnded' }>,
+  ) {
+    const request = await trx
+      .selectFrom('pim_requests')
+      .selectAll()
+      .where('id', '=', event.requestId)
+      .executeTakeFirst();
+    if (!request) return null;
+    const stages = await trx
+      .selectFrom('pim_approval_stages')
+      .selectAll()
+      .where('approval_id', '=', request.id)
+      .orderBy('stage_index')
+      .execute();
+    const decided =
+      event.type === 'approvalDecided' ? stages.find((s) => s.id === event.stageId) : undefined;
+    const actorId =
+      decided?.reviewed_by ?? (event.type === 'requestExpired' ? null : request.created_by);
+    const situation = await this.requestSituation(trx, event.type, request, actorId);
+    if (!situation) return null;
+    if (decided) {
+      situation.facts.decision = {
+        approved: decided.review_result === 'Approved',
+        justification: decided.justification,
+      };
+    }
+
+    const approversOf = (stage: (typeof stages)[number] | undefined) =>
+      stage
+        ? this.approverIds(trx, situation, JSON.parse(stage.approvers) as StoredApprover[])
+        : [];
+    const admins = () => this.recipients.admins(trx, request.group_id);
+    const principal = [request.principal_id];
+    const activation = request.action === 'selfActivate' || request.action === 'selfDeactivate';
+    const sends: Send[] = [];
+    const send = (audience: Audience, template: Template, critical: boolean, defaults: string[]) =>
+      sends.push({ audience, template, critical, defaults });
+
+    switch (event.type) {
+      case 'requestCreated':
+        if (request.status === 'PendingApproval' || request.status === 'PendingAdminDecision') {
+          send('approver', 'approvalNeeded', true, await approversOf(waitingStage(stages)));
+          send('requestor', 'approvalRequested', false, principal);
+        } else if (request.action === 'selfActivate') {
+          send('admin', 'activated', false, await admins());
+          send('requestor', 'activated', false, principal);
+        } else if (request.action === 'selfDeactivate') {
+          send('admin', 'deactivated', false, await admins());
+          send('requestor', 'deactivated', false, principal);
+        } else {
+          const template = adminTemplate(request.action);
+          send('admin', template, false, await admins());
+          // Losing an assignment is critical for its principal; being given one is not.
+          send('requestor', template, template === 'removed', principal);
+        }
+        break;
+
+      case 'approvalDecided': {
+        const others = (await approversOf(decided)).filter((id) => id !== decided?.reviewed_by);
+        if (event.outcome === 'approved') {
+          send('requestor', 'approved', false, principal);
+          // An approved activation is an activation; an approved extension changes an assignment.
+          if (activation) {
+            send('admin', 'activated', false, await admins());
+            send('approver', 'decidedByOther', false, others);
+          } else {
+            send('admin', 'changed', false, await admins());
+          }
+        } else if (event.outcome === 'nextStage') {
+          send('requestor', 'stageApproved', false, principal);
+          send('approver', 'approvalNeeded', true, await approversOf(waitingStage(stages)));
+          send('approver', 'decidedByOther', false, others);
+        } else {
+          send('requestor', event.outcome === 'denied' ? 'denied' : 'notGranted', true, principal);
+          send('approver', 'decidedByOther', false, others);
+        }
+        break;
+      }
+
+      case 'requestCanceled':
+        send('requestor', 'canceled', false, principal);
+        send('approver', 'canceled', false, await approversOf(waitingStage(stages)));
+        break;
+
+      case 'requestExpired':
+        send('requestor', 'expired', true, principal);
+        send(
+          'approver',
+          'expired',
+          false,
+          await approversOf(stages.find((s) => s.status === 'Expired')),
+        );
+        break;
+    }
+    return { situation, sends };
+  }
+
+  private async planReminder(
+    trx: Db,
+    event: Extract<NotificationEvent, { type: 'assignmentEnding' | 'assignmentEnded' }>,
+  ) {
+    const schedule = await trx
+      .selectFrom('pim_schedules')
+      .selectAll()
+      .where('id', '=', event.scheduleId)
+      .executeTakeFirst();
+    if (!schedule) return null;
+    const situation = await this.scheduleSituation(trx, event.type, schedule);
+    if (!situation) return null;
+
+    const admins = await this.recipients.admins(trx, schedule.group_id);
+    const principal = [schedule.principal_id];
+    const sends: Send[] =
+      event.type === 'assignmentEnding'
+        ? [
+            {
+              audience: 'requestor',
+              template: 'ending',
+              critical: event.daysLeft === 1,
+              defaults: principal,
+            },
+            { audience: 'admin', template: 'ending', critical: false, defaults: admins },
+          ]
+        : [
+            { audience: 'requestor', template: 'ended', critical: true, defaults: principal },
+            { audience: 'admin', template: 'ended', critical: false, defaults: admins },
+          ];
+    if (event.type === 'assignmentEnding') situation.facts.daysLeft = event.daysLeft;
+    return { situation, sends };
+  }
+
+  // Loading what the emails say
+
+  private async requestSituation(
+    trx: Db,
+    eventType: NotificationEvent['type'],
+    request: RequestRow,
+    actorId: string | null,
+  ): Promise<Situation | null> {
+    const target = request.target_schedule_id
+      ? await findScheduleById(trx, request.target_schedule_id)
+      : undefined;
+    const settled = request.status === 'Provisioned' || request.status === 'Revoked';
+    const activation =
+      request.action === 'selfActivate' ||
+      request.action === 'selfDeactivate' ||
+      (request.kind === 'assignment' && target?.assignment_type === 'activated');
+    const eligibility = activation
+      ? await this.eligibilityOf(trx, target?.activated_using ?? null, request)
+      : undefined;
+
+    return this.situation(trx, {
+      eventType,
+      correlationId: request.id,
+      groupId: request.group_id,
+      accessId: request.access_id,
+      principalId: request.principal_id,
+      actorId,
+      caller: activation ? 'EndUser' : 'Admin',
+      level: request.kind === 'eligibility' ? 'Eligibility' : 'Assignment',
+      personal: eligibility ? readActivationSettings(eligibility.activation_settings) : null,
+      subject:
+        request.kind === 'eligibility' ? 'eligibility' : activation ? 'activation' : 'assignment',
+      requestAction:
+        request.action === 'selfExtend'
+          ? 'extend'
+          : request.action === 'selfRenew'
+            ? 'renew'
+            : request.action === 'selfActivate'
+              ? 'activate'
+              : null,
+      request,
+      // A completed request tells the schedule as it is now; any other, the window it asked for.
+      start: settled && target ? target.start_at : request.start_at,
+      end: settled && target ? target.end_at : request.expiration_end,
+      requesterIds: [request.principal_id, request.created_by],
+    });
+  }
+
+  private async scheduleSituation(
+    trx: Db,
+    eventType: NotificationEvent['type'],
+    schedule: ScheduleRow,
+  ): Promise<Situation | null> {
+    const activation = schedule.kind === 'assignment' && schedule.assignment_type === 'activated';
+    const eligibility =
+      schedule.kind === 'eligibility'
+        ? schedule
+        : activation && schedule.activated_using
+          ? await findScheduleById(trx, schedule.activated_using)
+          : undefined;
+    const request = await trx
+      .selectFrom('pim_requests')
+      .selectAll()
+      .where('id', '=', schedule.created_using)
+      .executeTakeFirst();
+
+    return this.situation(trx, {
+      eventType,
+      correlationId: schedule.id,
+      groupId: schedule.group_id,
+      accessId: schedule.access_id,
+      principalId: schedule.principal_id,
+      actorId: null,
+      caller: activation ? 'EndUser' : 'Admin',
+      level: schedule.kind === 'eligibility' ? 'Eligibility' : 'Assignment',
+      personal: eligibility ? readActivationSettings(eligibility.activation_settings) : null,
+      subject:
+        schedule.kind === 'eligibility' ? 'eligibility' : activation ? 'activation' : 'assignment',
+      requestAction: null,
+      request: request ?? null,
+      start: schedule.start_at,
+      end: schedule.end_at,
+      requesterIds: [schedule.principal_id],
+    });
+  }
+
+  private async situation(
+    trx: Db,
+    given: Pick<
+      Situation,
+      | 'eventType'
+      | 'correlationId'
+      | 'caller'
+      | 'level'
+      | 'personal'
+      | 'principalId'
+      | 'requesterIds'
+    > &
+      Pick<MessageFacts, 'subject' | 'requestAction' | 'start' | 'end' | 'accessId'> & {
+        groupId: string;
+        actorId: string | null;
+        request: RequestRow | null;
+      },
+  ): Promise<Situation | null> {
+    const group = await findGroup(trx, given.groupId);
+    const principal = await findUser(trx, given.principalId);
+    // A group or principal deleted since leaves nobody to tell about it.
+    if (!group || !principal) return null;
+    const actor = given.actorId ? await findUser(trx, given.actorId) : undefined;
+    const policy = await loadPolicy(trx, group.id, given.accessId);
+    const roles = await roleNamesOf(trx, group.id);
+    const request = given.request;
+
+    return {
+      eventType: given.eventType,
+      correlationId: given.correlationId,
+      policy,
+      caller: given.caller,
+      level: given.level,
+      personal: given.personal,
+      principalId: given.principalId,
+      requesterIds: given.requesterIds,
+      facts: {
+        subject: given.subject,
+        requestAction: given.requestAction,
+        accessId: given.accessId,
+        group: { id: group.id, displayName: group.display_name },
+        roles,
+        principal: person(principal),
+        actor: actor ? person(actor) : null,
+        justification: request?.justification ?? null,
+        ticket: request?.ticket_number
+          ? { number: request.ticket_number, system: request.ticket_system }
+          : null,
+        start: given.start,
+        end: given.end,
+        requestId: request?.id ?? null,
+        daysLeft: null,
+        decision: null,
+      },
+    };
+  }
+
+  /** The eligibility an activation was made from, or the one it would be made from now. */
+  private async eligibilityOf(trx: Db, id: string | null, request: RequestRow) {
+    if (id) return findScheduleById(trx, id);
+    const now = this.options.clock.now().toISOString();
+    return trx
+      .selectFrom('pim_schedules')
+      .selectAll()
+      .where('kind', '=', 'eligibility')
+      .where('group_id', '=', request.group_id)
+      .where('principal_id', '=', request.principal_id)
+      .where('access_id', '=', request.access_id)
+      .where('status', '=', 'Provisioned')
+      .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
+      .orderBy('start_at')
+      .executeTakeFirst();
+  }
+
+  private async approverIds(trx: Db, situation: Situation, approvers: StoredApprover[]) {
+    const ids = await this.recipients.approvers(trx, approvers);
+    return ids.filter((id) => !situation.requesterIds.includes(id));
+  }
+
+  // Writing
+
+  private async write(trx: Db, situation: Situation, send: Send): Promise<void> {
+    const rule = situation.policy.notifications[ruleId(send.audience, situation)];
+    const personal = send.audience === 'approver' ? null : situation.personal;
+    const level: NotificationLevel = personal?.notificationLevel ?? rule.level;
+    if (level === 'None' || (level === 'Critical' && !send.critical)) return;
+
+    const addresses = uniqueAddresses([
+      ...(rule.isDefaultRecipientsEnabled ? await addressesOf(trx, send.defaults) : []),
+      ...rule.recipients,
+      ...(send.audience === 'admin' && personal ? personal.additionalRecipients : []),
+    ]);
+    if (addresses.length === 0) return;
+
+    const rendered = renderMessage(
+      { ...situation.facts, template: send.template, audience: send.audience },
+      this.options.publicUrl,
+    );
+    const now = this.options.clock.now().toISOString();
+    for (
+      let i = 0;
+      i < Math.min(addresses.length, MAX_RECIPIENTS * MAX_MESSAGES);
+      i += MAX_RECIPIENTS
+    ) {
+      const id = newId();
+      await insertMessage(trx, {
+        id,
+        message_id: `<${id}@${this.options.domain}>`,
+        event_type: situation.eventType,
+        template: `${send.audience}.${send.template}`,
+        correlation_id: situation.correlationId,
+        to_addresses: JSON.stringify(addresses.slice(i, i + MAX_RECIPIENTS)),
+        subject: rendered.subject,
+        text_body: rendered.text,
+        html_body: rendered.html,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: null,
+        created_at: now,
+        sent_at: null,
+      });
+    }
+  }
+}
+
+/** The notification rule for an audience, from the situation's caller and level. */
+function ruleId(audience: Audience, situation: Situation): NotificationRuleId {
+  const recipient =
+    audience === 'admin' ? 'Admin' : audience === 'requestor' ? 'Requestor' : 'Approver';
+  // End users act only on assignments (activations): there is no EndUser Eligibility rule.
+  return situation.caller === 'EndUser'
+    ? `Notification_${recipient}_EndUser_Assignment`
+    : `Notification_${recipient}_Admin_${situation.level}`;
+}
+
+function adminTemplate(action: string): Template {
+  if (action === 'adminAssign') return 'assigned';
+  return action === 'adminRemove' ? 'removed' : 'changed';
+}
+
+/** The stage that waits, or waited when the request closed: the first one nobody reviewed. */
+function waitingStage<T extends { review_result: string }>(stages: T[]): T | undefined {
+  return stages.find((stage) => stage.review_result === 'NotReviewed');
+}
+
+// Anything that could break a header or an address list is refused outright.
+const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
+
+function uniqueAddresses(addresses: readonly string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const address of addresses) {
+    const trimmed = address.trim();
+    if (ADDRESS.test(trimmed) && !seen.has(trimmed.toLowerCase())) {
+      seen.set(trimmed.toLowerCase(), trimmed);
+    }
+  }
+  return [...seen.values()];
+}
+
+function person(user: UserRow): Person {
+  return { displayName: user.display_name, userPrincipalName: user.user_principal_name };
+}
+
+function findScheduleById(trx: Db, id: string) {
+  return trx.selectFrom('pim_schedules').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+async function roleNamesOf(trx: Db, groupId: string): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('role_assignments')
+    .innerJoin('role_definitions', 'role_definitions.id', 'role_assignments.role_definition_id')
+    .select('role_definitions.display_name')
+    .where('role_assignments.principal_id', '=', groupId)
+    .orderBy('role_definitions.display_name')
+    .execute();
+  return [...new Set(rows.map((row) => row.display_name))];
+}
