@@ -10,12 +10,17 @@ import { directoryRoutes } from './directory/routes.js';
 import { DirectoryService } from './directory/service.js';
 import { createAuthenticator } from './http/authenticate.js';
 import { batchRoutes } from './http/batch.js';
+import { Metrics } from './http/metrics.js';
 import { createServer, type Server } from './http/server.js';
 import { signInRoutes, totpRoutes, type IdentityRouteOptions } from './identity/routes.js';
 import { SessionStore } from './identity/sessions.js';
 import { SignInService } from './identity/sign-in.js';
 import { TokenService } from './identity/tokens.js';
 import { TotpMethods } from './identity/totp-methods.js';
+import { Jobs } from './jobs/jobs.js';
+import type { Sleeper } from './jobs/loop.js';
+import { instrumentJobs } from './jobs/metrics.js';
+import { JobsService } from './jobs/service.js';
 import { ApprovalService } from './pim/approvals/service.js';
 import { PimPermissions } from './pim/permissions.js';
 import { policyRoutes } from './pim/policies/routes.js';
@@ -32,6 +37,8 @@ export interface AppOptions {
   /** An already open database; the app then leaves closing it to the caller. */
   db?: Db;
   notifier?: Notifier;
+  /** How the jobs loop waits; tests pass one that never waits on a real timer. */
+  jobsSleeper?: Sleeper;
 }
 
 export interface App {
@@ -39,6 +46,9 @@ export interface App {
   db: Db;
   clock: Clock;
   services: Services;
+  /** The side effects of time passing; `elevate serve` starts their loop. */
+  jobs: Jobs;
+  metrics: Metrics;
   /** The bootstrap administrator's generated password, on the first start only. */
   bootstrap: { userPrincipalName: string; password: string | null } | null;
   close(): Promise<void>;
@@ -81,7 +91,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const pimPermissions = new PimPermissions(access);
   const policies = new PolicyService(db, clock, audit, access);
   const notifier = options.notifier ?? silentNotifier;
-  const approvals = new ApprovalService(db, clock, audit, access, notifier);
+  // The jobs loop is built once the server exists; writes wake it from then on.
+  let wakeJobs = () => {};
+  const approvals = new ApprovalService(db, clock, audit, access, notifier, () => wakeJobs());
   const requests = new RequestService(
     db,
     clock,
@@ -94,6 +106,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       renewalWindowDays: config.renewalWindowDays,
     },
     notifier,
+    () => wakeJobs(),
   );
   const reads = new PimReads(db, clock, pimPermissions, approvals);
   const services: Services = {
@@ -121,6 +134,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     tls: config.tls,
     publicUrl: config.publicUrl,
   });
+  const metrics = new Metrics();
+  metrics.instrument(server);
+  const jobsService = new JobsService(db, clock, audit, approvals, notifier);
+  const jobs = new Jobs(jobsService, clock, server.log, undefined, options.jobsSleeper);
+  instrumentJobs(metrics, jobsService, clock);
+  wakeJobs = () => jobs.wake();
+
   const portalOrigin = new URL(config.publicUrl).origin;
   const authenticator = createAuthenticator(db, tokens, sessions, portalOrigin);
   const identityOptions: IdentityRouteOptions = {
@@ -154,8 +174,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     db,
     clock,
     services,
+    jobs,
+    metrics,
     bootstrap,
     async close() {
+      await jobs.stop();
       await server.close();
       if (!options.db) await db.close();
     },

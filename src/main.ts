@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { buildApp } from './app.js';
+import { buildApp, type App } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { total } from './jobs/loop.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -20,13 +21,7 @@ program
       logger: { level: process.env.ELEVATE_LOG_LEVEL ?? 'info' },
     });
 
-    if (app.bootstrap?.password) {
-      // Printed once, to the terminal only: it is never logged or stored in clear.
-      process.stdout.write(
-        `\nCreated ${app.bootstrap.userPrincipalName} with the password ` +
-          `${app.bootstrap.password}\nKeep it now: it will not be shown again.\n\n`,
-      );
-    }
+    printBootstrapPassword(app);
 
     let stopping = false;
     const stop = (signal: string) => {
@@ -34,8 +29,8 @@ program
       stopping = true;
       app.server.log.info({ signal }, 'shutting down');
 
-      // In-flight requests get a bounded time to finish; a stuck one must not keep the
-      // process from stopping when its supervisor asks.
+      // In-flight requests and the jobs' current batch get a bounded time to finish; a stuck
+      // one must not keep the process from stopping when its supervisor asks.
       setTimeout(() => {
         app.server.log.error('shutdown took too long; exiting');
         process.exit(1);
@@ -57,6 +52,32 @@ program
       await app.close();
       throw error;
     }
+    app.jobs.start();
+  });
+
+program
+  .command('jobs')
+  .description('The side effects of time passing: expiries, reminders, approval timeouts')
+  .command('run')
+  .description('Do everything that is due now, in one pass, then exit (for an external scheduler)')
+  .action(async () => {
+    const config = loadConfig();
+    const app = await buildApp(config, {
+      logger: { level: process.env.ELEVATE_LOG_LEVEL ?? 'info' },
+    });
+    try {
+      printBootstrapPassword(app);
+      const report = await app.jobs.runPass();
+      const done = Object.entries(report.processed)
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(', ');
+      process.stdout.write(
+        `Handled ${total(report)} due items (${done}) in ${report.batches} batches, ` +
+          `${Math.round(report.durationMs)} ms.\n`,
+      );
+    } finally {
+      await app.close();
+    }
   });
 
 program
@@ -74,6 +95,16 @@ program
       await db.close();
     }
   });
+
+/** The bootstrap admin's generated password, on the first start only. */
+function printBootstrapPassword(app: App): void {
+  if (!app.bootstrap?.password) return;
+  // Printed once, to the terminal only: it is never logged or stored in clear.
+  process.stdout.write(
+    `\nCreated ${app.bootstrap.userPrincipalName} with the password ` +
+      `${app.bootstrap.password}\nKeep it now: it will not be shown again.\n\n`,
+  );
+}
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {

@@ -20,6 +20,8 @@ export interface Database {
   pim_schedules: PimScheduleTable;
   pim_requests: PimRequestTable;
   pim_approval_stages: PimApprovalStageTable;
+  job_marks: JobMarkTable;
+  job_cursors: JobCursorTable;
   outbox_messages: OutboxMessageTable;
 }
 
@@ -228,4 +230,20 @@ export interface OutboxMessageTable {
   last_error: string | null;
   created_at: string;
   sent_at: string | null;
+}
+
+/** A side effect of time passing that the jobs loop has done, keyed so that it happens once. */
+export interface JobMarkTable {
+  /** For example `ending14:{scheduleId}:{end}`: a new end makes a new key, so it re-arms. */
+  key: string;
+  kind: string;
+  /** When the effect became due: the threshold that was crossed. */
+  due_at: string;
+  done_at: string;
+}
+
+/** Every threshold of the kind up to `through` has been handled (done, or found not needed). */
+export interface JobCursorTable {
+  kind: string;
+  through: string;
 }

@@ -1,5 +1,5 @@
 import { after, before, describe } from 'node:test';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { RoleIds } from '../../src/directory/roles.js';
 import { FakeClock } from './clock.js';
@@ -47,7 +47,11 @@ export class TestElevate {
     readonly admin: TestUser,
   ) {}
 
-  static async start(target: DatabaseTarget, env: Record<string, string> = {}) {
+  static async start(
+    target: DatabaseTarget,
+    env: Record<string, string> = {},
+    options: Pick<AppOptions, 'notifier' | 'jobsSleeper'> = {},
+  ) {
     const database = await target.create();
     const clock = new FakeClock();
     const config: Config = loadConfig({
@@ -56,7 +60,7 @@ export class TestElevate {
       ELEVATE_PUBLIC_URL: PUBLIC_URL,
       ...env,
     });
-    const app = await buildApp(config, { clock, db: database.db });
+    const app = await buildApp(config, { ...options, clock, db: database.db });
 
     const adminRow = await database.db.kysely
       .selectFrom('users')
@@ -180,12 +184,13 @@ export function describeEachDatabase(
   title: string,
   body: (elevate: () => TestElevate, target: DatabaseTarget) => void,
   env: Record<string, string> = {},
+  options: Pick<AppOptions, 'notifier' | 'jobsSleeper'> = {},
 ): void {
   for (const target of databaseTargets) {
     describe(`${title} [${target.name}]`, () => {
       let instance: TestElevate | undefined;
       before(async () => {
-        instance = await TestElevate.start(target, env);
+        instance = await TestElevate.start(target, env, options);
       });
       after(async () => {
         await instance?.close();
