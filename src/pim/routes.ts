@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { ScheduleKind } from '../db/schema.js';
 import { actorOf, odataContext } from '../http/actor.js';
 import { badRequest, conflict } from '../http/errors.js';
@@ -31,6 +32,19 @@ const KINDS: { kind: ScheduleKind; prefix: string }[] = [
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 const Query = Type.Record(Type.String(), Type.Unknown());
 
+/**
+ * Requests and decisions per caller and minute. Generous for people and scripts (a batch of 20
+ * activations counts 20), it stops a runaway client or a guessing attack from flooding the
+ * engine and the audit log.
+ */
+const perCaller = {
+  rateLimit: {
+    max: 120,
+    timeWindow: '1 minute',
+    keyGenerator: (request: FastifyRequest) => request.caller?.userId ?? request.ip,
+  },
+};
+
 /** PIM for Groups in Graph's v1.0 shape: requests, schedules, instances and approvals. */
 export const pimRoutes: FastifyPluginAsyncTypebox<PimRouteOptions> = async (app, options) => {
   const { requests, reads, approvals, publicUrl } = options;
@@ -43,7 +57,8 @@ export const pimRoutes: FastifyPluginAsyncTypebox<PimRouteOptions> = async (app,
     const requestsName = collectionName(kind, 'requests');
     const tags = [`${prefix} requests`];
 
-    app.post(requestsPath, { schema: { tags, body: RequestBody } }, async (request, reply) => {
+    const submitOptions = { schema: { tags, body: RequestBody }, config: perCaller };
+    app.post(requestsPath, submitOptions, async (request, reply) => {
       const result = await requests.submit(actorOf(request), kind, request.body);
       return reply.status(201).send({
         '@odata.context': context(`${requestsName}/$entity`),
@@ -229,6 +244,7 @@ export const pimRoutes: FastifyPluginAsyncTypebox<PimRouteOptions> = async (app,
     app.patch(
       `${approvalsPath}/:id/${segment}/:stageId`,
       {
+        config: perCaller,
         schema: {
           tags: approvalTags,
           params: Type.Object({

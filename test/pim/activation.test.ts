@@ -350,3 +350,23 @@ describeEachDatabase('activation', (elevate) => {
     assert.ok(!(await membersOf(elevate(), group.id, 'owners')).includes(lead.id));
   });
 });
+
+describeEachDatabase('rate limits', (elevate) => {
+  it('answers 429 in Graph shape to a caller flooding the request engine', async () => {
+    const group = await elevate().createGroup();
+    const flooder = await elevate().createUser();
+    const bystander = await elevate().createUser();
+    await makeEligible(elevate(), bystander, group.id);
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 125; i++) {
+      statuses.push((await activate(elevate(), flooder, group.id)).status);
+    }
+    assert.equal(statuses.filter((s) => s === 429).length, 5);
+    const limited = await activate(elevate(), flooder, group.id);
+    assert.equal(limited.body.error.code, 'TooManyRequests');
+
+    // Another caller is not affected.
+    assert.equal((await activate(elevate(), bystander, group.id)).status, 201);
+  });
+});
