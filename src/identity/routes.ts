@@ -133,6 +133,11 @@ export const totpRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async
   app,
   { totp },
 ) => {
+  app.get('/me/authentication/totpMethods', { schema: { tags: ['sign-in'] } }, async (request) => {
+    const methods = await totp.list(actorOf(request));
+    return { value: methods };
+  });
+
   app.post(
     '/me/authentication/totpMethods',
     { schema: { tags: ['sign-in'] } },

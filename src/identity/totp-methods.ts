@@ -17,6 +17,18 @@ export class TotpMethods {
     private readonly audit: AuditLog,
   ) {}
 
+  /** The caller's own methods, newest first; the secret never leaves the server again. */
+  async list(actor: CallerActor) {
+    const methods = await this.db.kysely
+      .selectFrom('totp_methods')
+      .select(['id', 'status', 'created_at'])
+      .where('user_id', '=', actor.caller.userId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'asc')
+      .execute();
+    return methods.map((m) => ({ id: m.id, status: m.status, createdDateTime: m.created_at }));
+  }
+
   async enrol(actor: CallerActor) {
     const secret = newTotpSecret();
     const method = {
