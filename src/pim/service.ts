@@ -392,10 +392,12 @@ export class RequestService {
 
     const approval = setting.approval;
     if (approval.required && eligibility) {
-      if (approval.stages.length === 0) {
+      // A request nobody can decide would only wait for its timeout: say so at once instead.
+      const undecidable = await this.approvals.undecidableStages(trx, approval.stages);
+      if (approval.stages.length === 0 || undecidable > 0) {
         failures.push({
           rule: 'ApprovalRule',
-          reason: 'The policy requires approval but names no approvers.',
+          reason: 'The policy requires approval, but no approver of it can decide now.',
         });
       }
       return {

@@ -497,3 +497,18 @@ describeEachDatabase('extension and renewal', (elevate) => {
     assert.ok((await membersOf(elevate(), group.id)).includes(user.id));
   });
 });
+
+describeEachDatabase('approval rule', (elevate) => {
+  it('refuses an activation that no approver could decide, naming ApprovalRule', async () => {
+    const carol = await elevate().createUser();
+    const partner = await elevate().createUser();
+    const group = await elevate().createGroup();
+    await patchRule(elevate(), group.id, 'member', approvalRule([{ users: [carol.id] }]));
+    await makeEligible(elevate(), partner, group.id);
+    assert.equal((await elevate().request('DELETE', `/v1.0/users/${carol.id}`)).status, 204);
+
+    const response = await activate(elevate(), partner, group.id);
+    assert.equal(response.status, 400);
+    assert.match(response.body.error.message, /ApprovalRule/);
+  });
+});

@@ -449,6 +449,29 @@ export class ApprovalService {
     return mine;
   }
 
+  /**
+   * How many of the stages have nobody who could decide them now: no named user who still
+   * exists and is enabled, and no named group with a member.
+   */
+  async undecidableStages(db: Kysely<Database>, stages: { approvers: StoredApprover[] }[]) {
+    let undecidable = 0;
+    for (const stage of stages) {
+      let anyone = false;
+      for (const approver of stage.approvers) {
+        if (approver.kind === 'user') {
+          const user = await findUser(db, approver.userId);
+          anyone ||= user?.account_enabled === 1;
+        } else if (approver.kind === 'group') {
+          anyone ||= (await this.access.principalIdsOf(approver.groupId, 'member', db)).length > 0;
+        } else {
+          anyone = true;
+        }
+      }
+      if (!anyone) undecidable++;
+    }
+    return undecidable;
+  }
+
   private async mayDecide(db: Kysely<Database>, userId: string, stage: StageRow) {
     const approvers = JSON.parse(stage.approvers) as StoredApprover[];
     for (const approver of approvers) {
