@@ -10,6 +10,7 @@ import { directoryRoutes } from './directory/routes.js';
 import { DirectoryService } from './directory/service.js';
 import { createAuthenticator } from './http/authenticate.js';
 import { batchRoutes } from './http/batch.js';
+import { DEFAULT_PORTAL_DIR, portalRoutes } from './http/portal.js';
 import { Metrics } from './http/metrics.js';
 import { createServer, type Server } from './http/server.js';
 import { signInRoutes, totpRoutes, type IdentityRouteOptions } from './identity/routes.js';
@@ -39,6 +40,8 @@ export interface AppOptions {
   notifier?: Notifier;
   /** How the jobs loop waits; tests pass one that never waits on a real timer. */
   jobsSleeper?: Sleeper;
+  /** Where the built portal is; `dist/portal` by default. */
+  portalDir?: string;
 }
 
 export interface App {
@@ -168,6 +171,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     { prefix: '/v1.0' },
   );
+  await server.register(portalRoutes, {
+    dir: options.portalDir ?? DEFAULT_PORTAL_DIR,
+    clock,
+    secure: Boolean(config.tls) || config.publicUrl.startsWith('https:'),
+  });
 
   return {
     server,

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { buildApp, type App } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
+import { demoConfig, describeDemo, seedDemo } from './demo/seed.js';
 import { migrateToLatest } from './db/migrate.js';
 import { total } from './jobs/loop.js';
 
@@ -15,13 +16,17 @@ const program = new Command()
 program
   .command('serve')
   .description('Migrate the database and serve the API and the portal')
-  .action(async () => {
-    const config = loadConfig();
+  .option('--demo', 'start on a fresh database (./data/demo.db) with an example organisation')
+  .action(async (options: { demo?: boolean }) => {
+    const config = options.demo ? demoConfig(process.env) : loadConfig();
     const app = await buildApp(config, {
       logger: { level: process.env.ELEVATE_LOG_LEVEL ?? 'info' },
     });
 
     printBootstrapPassword(app);
+    if (options.demo) {
+      process.stdout.write(describeDemo(await seedDemo(app, config), config.publicUrl));
+    }
 
     let stopping = false;
     const stop = (signal: string) => {
