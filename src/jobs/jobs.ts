@@ -44,6 +44,11 @@ export class Jobs {
     this.loop.wake();
   }
 
+  /** Calls `listener` after each pass of the loop that did something. */
+  onWork(listener: () => void): void {
+    this.loop.onWork(listener);
+  }
+
   stop(): Promise<void> {
     return this.loop.stop();
   }

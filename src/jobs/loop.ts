@@ -36,6 +36,7 @@ export class JobsLoop {
   private running = false;
   private woken = false;
   private finished: Promise<void> = Promise.resolve();
+  private readonly workListeners: (() => void)[] = [];
 
   constructor(
     private readonly jobs: JobsService,
@@ -60,6 +61,11 @@ export class JobsLoop {
     if (!this.running) return;
     this.woken = true;
     this.sleeper.interrupt();
+  }
+
+  /** Calls `listener` after each pass that did something, such as one that wrote emails. */
+  onWork(listener: () => void): void {
+    this.workListeners.push(listener);
   }
 
   /** Stops after the batch in progress commits; resolves once the loop has ended. */
@@ -101,6 +107,7 @@ export class JobsLoop {
         { processed: report.processed, batches: report.batches, durationMs: report.durationMs },
         'jobs pass',
       );
+      for (const listener of this.workListeners) listener();
     }
     if (handled > 0 || !report.completed) return 0;
 

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import type { Sleeper } from '../../src/jobs/loop.js';
+import { HOUR, MINUTE, SECOND } from '../support/clock.js';
+import { describeEachDatabase } from '../support/elevate.js';
+import { activate, makeEligible, submit } from '../pim/support.js';
+import {
+  auditCount,
+  createNotificationsTable,
+  RecordingNotifier,
+  scheduleStatus,
+} from './support.js';
+
+/**
+ * Stands in for the loop's timer: it records how long the loop asks to sleep, and the test says
+ * when that sleep is over. No test waits for real time to pass.
+ */
+class ManualSleeper implements Sleeper {
+  private ending: (() => void) | null = null;
+  private watchers: ((ms: number) => void)[] = [];
+
+  sleep(ms: number): Promise<void> {
+    const watchers = this.watchers;
+    this.watchers = [];
+    for (const watcher of watchers) watcher(ms);
+    return new Promise((resolve) => (this.ending = resolve));
+  }
+
+  interrupt(): void {
+    const ending = this.ending;
+    this.ending = null;
+    ending?.();
+  }
+
+  /** The length of the next sleep the loop asks for. */
+  nextSleep(): Promise<number> {
+    return new Promise((resolve) => this.watchers.push(resolve));
+  }
+
+  /** Ends the current sleep, as its timer would. */
+  ring(): void {
+    this.interrupt();
+  }
+}
+
+const sleeper = new ManualSleeper();
+const notifier = new RecordingNotifier();
+const EXPIRED = 'Remove member from role (PIM activation expired)';
+
+describeEachDatabase(
+  'the jobs loop',
+  (elevate) => {
+    before(async () => {
+      await createNotificationsTable(elevate().database.db);
+    });
+
+    it('sleeps until the next due item, wakes on a write, and runs the pass when it is due', async () => {
+      const group = await elevate().createGroup();
+      const user = await elevate().createUser();
+      await makeEligible(elevate(), user, group.id, { duration: 'P90D' });
+
+      // The next thing due is the eligibility's 14-day reminder, weeks away: the longest sleep.
+      let asked = sleeper.nextSleep();
+      elevate().app.jobs.start();
+      assert.equal(await asked, MINUTE);
+
+      // An activation that ends in 30 seconds wakes the loop, which now sleeps just that long.
+      asked = sleeper.nextSleep();
+      const activated = await activate(elevate(), user, group.id, { duration: 'PT30S' });
+      assert.equal(activated.status, 201);
+      assert.equal(await asked, 30 * SECOND);
+
+      elevate().clock.advance(30 * SECOND);
+      asked = sleeper.nextSleep();
+      sleeper.ring();
+      assert.equal(await asked, MINUTE);
+      const db = elevate().database.db;
+      assert.equal(await scheduleStatus(db, activated.body.targetScheduleId as string), 'Expired');
+      assert.equal(await auditCount(db, EXPIRED, activated.body.id as string), 1);
+
+      await elevate().app.jobs.stop();
+      assert.equal(elevate().app.jobs.isRunning, false);
+    });
+
+    it('retries a failed pass after a second, and carries on once it succeeds', async () => {
+      const group = await elevate().createGroup();
+      const user = await elevate().createUser();
+      const assigned = await submit(elevate(), 'assignment', 'adminAssign', user, group.id, {
+        duration: 'PT1H',
+      });
+      const scheduleId = assigned.body.targetScheduleId as string;
+      elevate().clock.advance(HOUR);
+      notifier.failOn(scheduleId);
+
+      let asked = sleeper.nextSleep();
+      elevate().app.jobs.start();
+      assert.equal(await asked, SECOND);
+      assert.equal(await scheduleStatus(elevate().database.db, scheduleId), 'Provisioned');
+
+      asked = sleeper.nextSleep();
+      sleeper.ring();
+      assert.equal(await asked, MINUTE);
+      assert.equal(await scheduleStatus(elevate().database.db, scheduleId), 'Expired');
+      await elevate().app.jobs.stop();
+    });
+
+    it('stops between batches when asked, and the next pass finishes the work', async () => {
+      const group = await elevate().createGroup();
+      const made = [];
+      for (let i = 0; i < 6; i += 1) {
+        const user = await elevate().createUser();
+        const assigned = await submit(elevate(), 'assignment', 'adminAssign', user, group.id, {
+          duration: 'PT1H',
+        });
+        made.push(assigned.body.targetScheduleId as string);
+      }
+      elevate().clock.advance(HOUR);
+
+      let batches = 0;
+      const stopped = await elevate().app.jobs.runPass({
+        batchSize: 2,
+        onBatch: () => {
+          batches += 1;
+        },
+        shouldStop: () => batches >= 2,
+      });
+      assert.equal(stopped.completed, false);
+      assert.equal(stopped.processed.expired, 4);
+      const db = elevate().database.db;
+      const statuses = await Promise.all(made.map((id) => scheduleStatus(db, id)));
+      assert.equal(statuses.filter((s) => s === 'Expired').length, 4);
+
+      const finished = await elevate().app.jobs.runPass();
+      assert.equal(finished.completed, true);
+      assert.equal(finished.processed.expired, 2);
+    });
+  },
+  {},
+  { notifier, jobsSleeper: sleeper },
+);
