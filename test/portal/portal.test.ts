@@ -76,9 +76,10 @@ for (const target of databaseTargets) {
         .waitFor();
       await shot(page, 'sign-in');
 
+      // From the keyboard alone: Enter in the password field submits the form.
       await page.getByLabel('Password').fill(portal.password('alex'));
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { level: 1, name: 'My roles' }).waitFor();
+      await page.getByLabel('Password').press('Enter');
+      await page.locator('h1:focus', { hasText: 'My roles' }).waitFor();
       const stored = await page.evaluate(
         'JSON.stringify([localStorage.length, sessionStorage.length, document.cookie])',
       );
@@ -331,7 +332,7 @@ for (const target of databaseTargets) {
         const width = await page.evaluate('document.documentElement.scrollWidth');
         assert.ok(Number(width) <= 375, `${route} is ${String(width)} px wide`);
       }
-      await shot(page, 'phone-audit');
+      await shot(page, 'phone-account');
       await context.close();
     });
 
