@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { buildApp, type App } from './app.js';
+import { registerClientCommands } from './cli/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { demoConfig, describeDemo, seedDemo } from './demo/seed.js';
@@ -110,6 +111,8 @@ function printBootstrapPassword(app: App): void {
       `${app.bootstrap.password}\nKeep it now: it will not be shown again.\n\n`,
   );
 }
+
+registerClientCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) {
