@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { RoleIds } from '../../src/directory/roles.js';
+import { approvalRule, patchRule } from '../pim/support.js';
 import { describeCli } from './support.js';
 
 const SCHEDULES = '/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules';
@@ -147,5 +148,49 @@ describeCli('elevate administration: users, groups, assignments, audit', (contex
       human.stdout,
       /2026-06-01 09:00Z +GroupManagement +Add group +admin@elevate\.local +Audited Ops +success/,
     );
+  });
+  it('turns approval off and shortens eligible assignments in one policy change', async () => {
+    const { elevate } = context();
+    const approver = await elevate.createUser();
+    const group = await elevate.createGroup({ name: 'Gated Ops' });
+    await patchRule(elevate, group.id, 'member', approvalRule([{ users: [approver.id] }]));
+    const admin = await context().cli().signInAs(elevate, elevate.admin);
+
+    const set = await admin.run([
+      'policy',
+      'set',
+      'Gated Ops',
+      '--no-approval',
+      '--max-eligible',
+      '90d',
+    ]);
+    const shown = (await admin.json(['policy', 'show', 'Gated Ops'])) as {
+      activation: { approvalRequired: boolean; maximumDuration: string };
+      eligibleAssignment: { maximumDuration: string };
+    };
+
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /Approval: +not required/);
+    assert.equal(shown.activation.approvalRequired, false);
+    assert.equal(shown.activation.maximumDuration, 'PT8H');
+    assert.equal(shown.eligibleAssignment.maximumDuration, 'P90D');
+  });
+
+  it('deletes a user only when told so without a terminal', async () => {
+    const { elevate } = context();
+    const doomed = await elevate.createUser();
+    const kept = await elevate.createUser();
+    const admin = await context().cli().signInAs(elevate, elevate.admin);
+
+    const [deleted, unconfirmed] = await Promise.all([
+      admin.run(['users', 'delete', doomed.upn, '--yes']),
+      admin.run(['users', 'delete', kept.upn]),
+    ]);
+
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal((await elevate.request('GET', `/v1.0/users/${doomed.id}`)).status, 404);
+    assert.equal(unconfirmed.code, 2);
+    assert.match(unconfirmed.stderr, /add --yes/);
+    assert.equal((await elevate.request('GET', `/v1.0/users/${kept.id}`)).status, 200);
   });
 });
