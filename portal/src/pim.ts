@@ -122,6 +122,31 @@ export async function rolesOfGroup(groupId: string): Promise<string[] | null> {
   }
 }
 
+/**
+ * The roles that reach the user now through each group it is in, by group: what a user who may
+ * not read a group's role assignments still learns about the groups it has activated.
+ */
+export async function rolesThroughMyGroups(userId: string): Promise<Map<string, string[]>> {
+  const [assignments, names] = await Promise.all([
+    getAll<RoleAssignment>(
+      `/v1.0/roleManagement/directory/transitiveRoleAssignments${query({
+        $filter: `principalId eq ${odataString(userId)}`,
+      })}`,
+    ),
+    roleDefinitions(),
+  ]);
+  const byGroup = new Map<string, string[]>();
+  for (const assignment of assignments) {
+    if (assignment.principalId === userId) continue;
+    const name = names.get(assignment.roleDefinitionId)?.displayName ?? assignment.roleDefinitionId;
+    byGroup.set(
+      assignment.principalId,
+      [...(byGroup.get(assignment.principalId) ?? []), name].sort(),
+    );
+  }
+  return byGroup;
+}
+
 export interface MyAccess {
   eligible: Schedule[];
   active: Schedule[];

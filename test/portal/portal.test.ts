@@ -99,6 +99,14 @@ for (const target of databaseTargets) {
 
     it("counts an activation's time left by the server's clock, then deactivates it", async () => {
       const page = await signIn('alex');
+      // Alex may not read the group's role assignments, but its roles reach him while active.
+      await page
+        .getByRole('region', { name: 'Eligible' })
+        .getByRole('row', { name: /Tier 3 Office Admins/ })
+        .getByText(
+          'Exchange Administrator, Office Apps Administrator, Search Administrator, Teams Administrator',
+        )
+        .waitFor();
       const active = page.getByRole('region', { name: 'Active' });
       // The seed activated Tier 3 Office Admins for 45 minutes at the server's time.
       await active.getByText(/4[45] min left/).waitFor();

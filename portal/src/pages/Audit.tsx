@@ -51,12 +51,32 @@ function initiator(event: AuditEvent): string {
   );
 }
 
+/** Named targets only: a request's own id tells a reader nothing. */
 function targets(event: AuditEvent): string {
-  return event.targetResources.map((t) => t.displayName ?? t.id).join(', ');
+  return event.targetResources
+    .filter((t) => t.displayName)
+    .map((t) => t.displayName)
+    .join(', ');
 }
 
-function details(event: AuditEvent): string {
+/** Every detail, for the export. */
+function allDetails(event: AuditEvent): string {
   return event.additionalDetails.map((d) => `${d.key}: ${d.value}`).join('; ');
+}
+
+const SHOWN_DETAILS: Record<string, string> = {
+  justification: 'Justification',
+  ticketNumber: 'Ticket',
+  approverJustification: "Approver's justification",
+  outcome: 'Outcome',
+};
+
+/** The details a person reads in the table: why, which ticket, and what was decided. */
+function details(event: AuditEvent): string {
+  return event.additionalDetails
+    .filter((d) => d.key in SHOWN_DETAILS && d.value)
+    .map((d) => `${SHOWN_DETAILS[d.key]}: ${d.value}`)
+    .join(' · ');
 }
 
 /** Who did what and when: a filterable view of the audit log, with CSV export. */
@@ -110,8 +130,8 @@ export function AuditPage() {
         e.result,
         e.resultReason,
         initiator(e),
-        targets(e),
-        details(e),
+        e.targetResources.map((t) => t.displayName ?? t.id).join(', '),
+        allDetails(e),
       ]),
     );
     download('elevate-audit.csv', csv);
@@ -196,7 +216,9 @@ export function AuditPage() {
             <tbody>
               {events.map((e) => (
                 <tr key={e.id}>
-                  <td data-label="When">{formatDateTime(e.activityDateTime)}</td>
+                  <td data-label="When" className="when">
+                    {formatDateTime(e.activityDateTime)}
+                  </td>
                   <td data-label="Activity">
                     {e.activityDisplayName}
                     <div className="muted">{e.category}</div>

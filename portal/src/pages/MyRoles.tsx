@@ -13,6 +13,7 @@ import {
   loadMyAccess,
   loadPolicy,
   rolesOfGroup,
+  rolesThroughMyGroups,
   type ActivationNeeds,
   type Kind,
   type MyAccess,
@@ -52,8 +53,10 @@ function useServerNow(data: unknown): number {
 export function MyRolesPage() {
   const [notice, setNotice] = useState<Notice>(null);
   const access = useLoad(loadMyAccess, []);
+  const { session } = useSession();
   const facts = useLoad(async () => {
     const eligible = access.data?.eligible ?? [];
+    const throughGroups = await rolesThroughMyGroups(session.me.id);
     const entries = await Promise.all(
       eligible.map(async (s): Promise<[string, GroupFacts]> => {
         const [policy, roles] = await Promise.all([
@@ -62,12 +65,15 @@ export function MyRolesPage() {
         ]);
         return [
           keyOf(s),
-          { needs: policy ? activationNeeds(policy.policy.rules) : UNKNOWN_NEEDS, roles },
+          {
+            needs: policy ? activationNeeds(policy.policy.rules) : UNKNOWN_NEEDS,
+            roles: roles ?? throughGroups.get(s.groupId) ?? null,
+          },
         ];
       }),
     );
     return new Map(entries);
-  }, [access.data]);
+  }, [access.data, session.me.id]);
 
   return (
     <Page
@@ -261,7 +267,8 @@ function MyRolesContent(props: {
 
 function describeRoles(fact: GroupFacts | undefined): string {
   if (!fact) return '…';
-  if (fact.roles === null) return 'Not shown to you';
+  // Only readers see a group's roles before it is active; then they reach the user too.
+  if (fact.roles === null) return 'Shown when active';
   return fact.roles.length ? fact.roles.join(', ') : 'No roles';
 }
 
