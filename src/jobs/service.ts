@@ -12,8 +12,11 @@ import { expiredEvent, startedEvent } from './activities.js';
 import * as store from './store.js';
 import type { Position, ThresholdKind } from './store.js';
 
-/** Each kind of work a pass does, in the order it does them. */
-export const JOB_KINDS = ['expired', 'approvalExpired', 'started', 'ending1', 'ending14'] as const;
+/**
+ * Each kind of work a pass does, in the order it does them: after downtime, a schedule that both
+ * started and ended meanwhile has its start recorded before its end.
+ */
+export const JOB_KINDS = ['started', 'expired', 'approvalExpired', 'ending1', 'ending14'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export interface JobsSettings {
@@ -109,7 +112,7 @@ export class JobsService {
     const started = performance.now();
     const limit = options.batchSize ?? this.settings.batchSize;
     const report: PassReport = {
-      processed: { expired: 0, approvalExpired: 0, started: 0, ending1: 0, ending14: 0 },
+      processed: { started: 0, expired: 0, approvalExpired: 0, ending1: 0, ending14: 0 },
       batches: 0,
       durationMs: 0,
       completed: true,
@@ -312,15 +315,13 @@ export class JobsService {
 }
 
 /**
- * Whether a crossed threshold calls for its side effect. A start is recorded for a schedule
- * written before it began that did run; a reminder goes out for a schedule that was in effect,
- * and already ending where it does, when the threshold passed: a 10-day assignment gets no
- * "ends in 14 days", and a schedule extended just now gets its reminders from its new end.
+ * Whether a crossed threshold calls for its side effect. The query already chose the starts to
+ * record. A reminder goes out for a schedule that was in effect, and already ending where it
+ * does, when the threshold passed: a 10-day assignment gets no "ends in 14 days", and a schedule
+ * extended just now gets its reminders from its new end.
  */
 function isDue(kind: ThresholdKind, row: ScheduleRow, threshold: number): boolean {
-  if (kind === 'started') {
-    return row.modified_at < row.start_at && (row.end_at === null || row.end_at > row.start_at);
-  }
+  if (kind === 'started') return true;
   return Date.parse(row.modified_at) < threshold && Date.parse(row.start_at) <= threshold;
 }
 

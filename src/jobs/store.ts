@@ -37,12 +37,15 @@ export function claimEnded(
     .execute();
 }
 
-/** Marks claimed schedules `Expired`, keeping their end; answers the ids that moved. */
+/**
+ * Marks claimed schedules `Expired`, keeping their end and their `modified_at`, which says when
+ * a person last changed them; answers the ids that moved.
+ */
 export async function markExpired(db: Db, ids: string[], now: string): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const moved = await db
     .updateTable('pim_schedules')
-    .set({ status: 'Expired', modified_at: now })
+    .set({ status: 'Expired' })
     .where('id', 'in', ids)
     .where('status', '=', 'Provisioned')
     .where('end_at', '<=', now)
@@ -86,7 +89,8 @@ export async function advanceCursor(db: Db, kind: ThresholdKind, through: string
 /**
  * Schedules whose time column (`start_at` for starts, `end_at` for ends) lies after `from` and at
  * or before `to`, in the order a cursor walks them. Ending reminders concern eligibilities and
- * assigned assignments that still run past `endsAfter`; a start concerns any schedule that ran.
+ * assigned assignments that still run past `endsAfter`. A start concerns a schedule written
+ * before it began that did run (one revoked before its start ends before it).
  */
 export function thresholdCandidates(
   db: Db,
@@ -104,7 +108,10 @@ export function thresholdCandidates(
     )
     .where(column, '<=', to)
     .$if(kind === 'started', (qb) =>
-      qb.where('status', 'in', ['Provisioned', 'Expired', 'Revoked']),
+      qb
+        .where('status', 'in', ['Provisioned', 'Expired', 'Revoked'])
+        .whereRef('modified_at', '<', 'start_at')
+        .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', eb.ref('start_at'))])),
     )
     .$if(kind !== 'started', (qb) =>
       qb

@@ -76,7 +76,10 @@ describe('the jobs in the elevate command', () => {
     const exit = await child.exit(60_000);
 
     assert.equal(exit.code, 0, child.stderr);
-    assert.match(child.stdout, /^Handled 0 due items \(expired 0, .*\) in \d+ batches, \d+ ms\.$/m);
+    assert.match(
+      child.stdout,
+      /^Handled 0 due items \(started 0, expired 0, .*\) in \d+ batches, \d+ ms\.$/m,
+    );
     assert.ok(fs.existsSync(path.join(dir, 'fresh.db')));
   });
 
