@@ -11,6 +11,7 @@ import {
   SqliteQueryCompiler,
   type DatabaseConnection,
   type Dialect,
+  type SqliteDatabase as KyselySqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -73,8 +74,41 @@ class ImmediateSqliteDriver extends SqliteDriver {
 function immediateSqliteDialect(sqlite: SqliteDatabase.Database): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new ImmediateSqliteDriver({ database: sqlite }),
+    createDriver: () => new ImmediateSqliteDriver({ database: reusingStatements(sqlite) }),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+}
+
+/** Prepared statements kept for reuse; the app sends far fewer distinct ones than this. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Kysely prepares every query anew, and preparing costs SQLite several times more than running a
+ * short indexed query. The app sends the same few hundred statements over and over, so each is
+ * prepared once and reused; past the limit, the least recently used is dropped.
+ */
+function reusingStatements(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(source: string) {
+      const cached = statements.get(source);
+      if (cached) {
+        statements.delete(source);
+        statements.set(source, cached);
+        return cached;
+      }
+      const statement = sqlite.prepare(source);
+      statements.set(source, statement);
+      if (statements.size > STATEMENT_CACHE_SIZE) {
+        const oldest = statements.keys().next();
+        if (!oldest.done) statements.delete(oldest.value);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      sqlite.close();
+    },
   };
 }
