@@ -8,6 +8,8 @@ type SigningKey = Awaited<ReturnType<typeof importJWK>>;
 const ALGORITHM = 'ES256';
 const AUDIENCE = 'elevate';
 export const TOKEN_LIFETIME_SECONDS = 3600;
+/** Tokens whose signature was checked, kept for reuse: an hour's worth of active clients. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 export interface TokenClaims {
   oid: string;
@@ -20,6 +22,8 @@ export interface TokenClaims {
  * first start and kept in the database, so that every instance and every restart agrees on it.
  */
 export class TokenService {
+  private readonly verified = new Map<string, { claims: TokenClaims; expiresAtMs: number }>();
+
   private constructor(
     private readonly clock: Clock,
     private readonly issuer: string,
@@ -73,18 +77,42 @@ export class TokenService {
 
   /** The token's claims, or null for any token that is not ours, not intact or not current. */
   async verify(token: string): Promise<TokenClaims | null> {
+    const now = this.clock.now();
+    const known = this.verified.get(token);
+    if (known) {
+      if (now.getTime() < known.expiresAtMs) return known.claims;
+      this.verified.delete(token);
+      return null;
+    }
+
     try {
       const { payload } = await jwtVerify(token, this.publicKey, {
         algorithms: [ALGORITHM],
         issuer: this.issuer,
         audience: AUDIENCE,
-        currentDate: this.clock.now(),
+        currentDate: now,
       });
-      const { oid, upn, amr } = payload;
+      const { oid, upn, amr, exp } = payload;
       if (typeof oid !== 'string' || typeof upn !== 'string' || !Array.isArray(amr)) return null;
-      return { oid, upn, amr: amr.filter((m): m is string => typeof m === 'string') };
+      const claims = { oid, upn, amr: amr.filter((m): m is string => typeof m === 'string') };
+      if (typeof exp === 'number') this.remember(token, claims, exp * 1000);
+      return claims;
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * Checking an ES256 signature costs more than the rest of a typical API call, and a client sends
+   * the same token for an hour. A token that passed is kept until it expires, keyed by its whole
+   * text, so that a changed byte is checked afresh; only the expiry depends on time, and it is
+   * compared again on every use. The oldest entries go first once the cache is full.
+   */
+  private remember(token: string, claims: TokenClaims, expiresAtMs: number): void {
+    this.verified.set(token, { claims, expiresAtMs });
+    if (this.verified.size > VERIFIED_CACHE_SIZE) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
     }
   }
 }
