@@ -5,6 +5,7 @@ import * as pim from './migrations/0002_pim.js';
 import * as approvals from './migrations/0003_approvals.js';
 import * as jobs from './migrations/0004_jobs.js';
 import * as outbox from './migrations/0005_outbox.js';
+import * as performanceIndexes from './migrations/0006_performance.js';
 
 /** Every migration in order. Names sort in the order they must run. */
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003_approvals': approvals,
   '0004_jobs': jobs,
   '0005_outbox': outbox,
+  '0006_performance': performanceIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
