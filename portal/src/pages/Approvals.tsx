@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { getAll, patch, PIM } from '../api';
 import { LoadState, NoticeLine, Page, errorNotice, useLoad, type Notice } from '../components/ui';
 import { endOf, type Approval, type ScheduleRequest } from '../graph';
@@ -90,6 +90,12 @@ function ApprovalCard(props: {
   const who = request.principal?.displayName ?? request.principalId;
   const group = request.group?.displayName ?? request.groupId;
   const id = `approval-${approval.id}`;
+  const card = useRef<HTMLLIElement>(null);
+
+  // A link from an email names one approval: bring it into view.
+  useEffect(() => {
+    if (props.highlighted) card.current?.scrollIntoView({ block: 'start' });
+  }, [props.highlighted]);
 
   async function decide(event: FormEvent, result: 'Approve' | 'Deny') {
     event.preventDefault();
@@ -112,7 +118,11 @@ function ApprovalCard(props: {
   }
 
   return (
-    <li className={props.highlighted ? 'card highlighted' : 'card'} aria-labelledby={`${id}-title`}>
+    <li
+      ref={card}
+      className={props.highlighted ? 'card highlighted' : 'card'}
+      aria-labelledby={`${id}-title`}
+    >
       <h2 id={`${id}-title`}>
         {who} asks for {group}
       </h2>
