@@ -168,6 +168,45 @@ describeEachDatabase(
       ]);
     });
 
+    it('renews an assignment the loop has marked Expired, and reminds again before its new end', async () => {
+      const group = await elevate().createGroup();
+      const user = await elevate().createUser();
+      const start = elevate().clock.now().getTime();
+      const assigned = await submit(elevate(), 'assignment', 'adminAssign', user, group.id, {
+        duration: 'P20D',
+      });
+      const scheduleId = assigned.body.targetScheduleId as string;
+      const db = elevate().database.db;
+      for (const day of [6, 19, 20]) {
+        moveTo(elevate(), start + day * DAY);
+        await passTwice(elevate());
+      }
+      assert.equal(await scheduleStatus(db, scheduleId), 'Expired');
+
+      moveTo(elevate(), start + 25 * DAY);
+      const renewed = await submit(elevate(), 'assignment', 'adminRenew', user, group.id, {
+        duration: 'P20D',
+      });
+      assert.equal(renewed.status, 201);
+      assert.equal(renewed.body.targetScheduleId, scheduleId);
+      assert.equal(await scheduleStatus(db, scheduleId), 'Provisioned');
+      assert.ok((await membersOf(elevate(), group.id)).includes(user.id));
+
+      moveTo(elevate(), start + 31 * DAY);
+      await passTwice(elevate());
+      assert.deepEqual(await notificationsOf(db, scheduleId), [
+        'assignmentEnded',
+        'assignmentEnding:1',
+        'assignmentEnding:14',
+        'assignmentEnding:14',
+      ]);
+      assert.equal(
+        await auditCount(db, ASSIGNMENT_EXPIRED, assigned.body.id as string),
+        1,
+        'the renewal keeps the schedule, and its first expiry was recorded once',
+      );
+    });
+
     it('records once that a future activation and a future eligibility started', async () => {
       const group = await elevate().createGroup();
       const user = await elevate().createUser();
