@@ -169,12 +169,14 @@ export async function nextEnd(
   return row?.end_at ?? null;
 }
 
+/** The next start to record: of a schedule written before it begins. */
 export async function nextStart(db: Db, after: string): Promise<string | null> {
   const row = await db
     .selectFrom('pim_schedules')
     .select('start_at')
     .where('status', '=', 'Provisioned')
     .where('start_at', '>', after)
+    .whereRef('modified_at', '<', 'start_at')
     .orderBy('start_at')
     .limit(1)
     .executeTakeFirst();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { Sleeper } from '../../src/jobs/loop.js';
 import { HOUR, MINUTE, SECOND } from '../support/clock.js';
-import { describeEachDatabase } from '../support/elevate.js';
+import { describeEachDatabase, type TestElevate } from '../support/elevate.js';
 import { activate, makeEligible, submit } from '../pim/support.js';
 import {
   auditCount,
@@ -43,6 +43,13 @@ class ManualSleeper implements Sleeper {
   }
 }
 
+/** Passes this instance has run, as its metrics count them. */
+async function passesRun(elevate: TestElevate): Promise<number> {
+  const metric = elevate.app.metrics.registry.getSingleMetric('elevate_jobs_runs_total');
+  const values = (await metric?.get())?.values ?? [];
+  return values.reduce((sum, value) => sum + value.value, 0);
+}
+
 const sleeper = new ManualSleeper();
 const notifier = new RecordingNotifier();
 const EXPIRED = 'Remove member from role (PIM activation expired)';
@@ -64,11 +71,15 @@ describeEachDatabase(
       elevate().app.jobs.start();
       assert.equal(await asked, MINUTE);
 
-      // An activation that ends in 30 seconds wakes the loop, which now sleeps just that long.
+      // An activation that ends in 30 seconds wakes the loop, which now sleeps just that long,
+      // without a pass: nothing is due yet.
+      elevate().clock.advance(SECOND);
+      const passes = await passesRun(elevate());
       asked = sleeper.nextSleep();
       const activated = await activate(elevate(), user, group.id, { duration: 'PT30S' });
       assert.equal(activated.status, 201);
       assert.equal(await asked, 30 * SECOND);
+      assert.equal(await passesRun(elevate()), passes);
 
       elevate().clock.advance(30 * SECOND);
       asked = sleeper.nextSleep();
