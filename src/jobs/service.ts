@@ -107,7 +107,13 @@ export class JobsService {
     this.observer = observer;
   }
 
-  /** Does every due item, batch after batch, until nothing is due or it is asked to stop. */
+  /**
+   * Does every due item, batch after batch, until nothing is due or it is asked to stop. A batch
+   * that fails is undone whole and the pass ends with its error. An item whose side effect fails
+   * every time (a notifier that always throws on it, say) therefore holds back the items after
+   * it in the same order until the cause is fixed; each failed pass is logged and counted in
+   * `elevate_jobs_runs_total{result="failure"}`, and access is unaffected meanwhile.
+   */
   async runPass(options: PassOptions = {}): Promise<PassReport> {
     const started = performance.now();
     const limit = options.batchSize ?? this.settings.batchSize;
