@@ -29,7 +29,13 @@ import { PolicyService } from './pim/policies/service.js';
 import { PimReads } from './pim/reads.js';
 import { pimRoutes } from './pim/routes.js';
 import { RequestService } from './pim/service.js';
-import { silentNotifier, type Notifier } from './notify/events.js';
+import type { Notifier } from './notify/events.js';
+import { registerOutboxMetrics } from './notify/metrics.js';
+import { OutboxNotifier } from './notify/notifier.js';
+import { outboxRoutes, wakeAfterWrites } from './notify/routes.js';
+import { OutboxAdmin } from './notify/service.js';
+import { createMailTransport } from './notify/transport.js';
+import { OutboxWorker } from './notify/worker.js';
 import { SystemClock, type Clock } from './shared/clock.js';
 
 export interface AppOptions {
@@ -52,6 +58,8 @@ export interface App {
   /** The side effects of time passing; `elevate serve` starts their loop. */
   jobs: Jobs;
   metrics: Metrics;
+  /** Sends the emails in the outbox; `elevate serve` starts its loop. */
+  outbox: OutboxWorker;
   /** The bootstrap administrator's generated password, on the first start only. */
   bootstrap: { userPrincipalName: string; password: string | null } | null;
   close(): Promise<void>;
@@ -93,7 +101,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const totp = new TotpMethods(db, clock, audit);
   const pimPermissions = new PimPermissions(access);
   const policies = new PolicyService(db, clock, audit, access);
-  const notifier = options.notifier ?? silentNotifier;
+  const notifier =
+    options.notifier ??
+    new OutboxNotifier({ clock, access, publicUrl: config.publicUrl, domain: config.domain });
   // The jobs loop is built once the server exists; writes wake it from then on.
   let wakeJobs = () => {};
   const approvals = new ApprovalService(db, clock, audit, access, notifier, () => wakeJobs());
@@ -143,6 +153,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const jobs = new Jobs(jobsService, clock, server.log, undefined, options.jobsSleeper);
   instrumentJobs(metrics, jobsService, clock);
   wakeJobs = () => jobs.wake();
+  const outbox = new OutboxWorker(db, clock, createMailTransport(config), {
+    from: config.mailFrom,
+    log: server.log,
+  });
+  wakeAfterWrites(server, outbox);
+  registerOutboxMetrics(metrics.registry, db);
 
   const portalOrigin = new URL(config.publicUrl).origin;
   const authenticator = createAuthenticator(db, tokens, sessions, portalOrigin);
@@ -167,6 +183,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       await v1.register(auditRoutes, { db, access, publicUrl: config.publicUrl });
       await v1.register(policyRoutes, { policies, publicUrl: config.publicUrl });
       await v1.register(pimRoutes, { requests, reads, approvals, publicUrl: config.publicUrl });
+      await v1.register(outboxRoutes, {
+        outbox: new OutboxAdmin(db, clock, audit, access, () => outbox.wake()),
+        publicUrl: config.publicUrl,
+      });
       await v1.register(batchRoutes);
     },
     { prefix: '/v1.0' },
@@ -184,9 +204,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     services,
     jobs,
     metrics,
+    outbox,
     bootstrap,
     async close() {
       await jobs.stop();
+      await outbox.stop();
       await server.close();
       if (!options.db) await db.close();
     },

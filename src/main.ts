@@ -59,6 +59,7 @@ program
       throw error;
     }
     app.jobs.start();
+    app.outbox.start();
   });
 
 program

@@ -80,6 +80,7 @@ interface Situation {
  */
 export class OutboxNotifier implements Notifier {
   private readonly recipients: Recipients;
+  private readonly shared = new WeakMap<Db, Map<string, Promise<unknown>>>();
 
   constructor(private readonly options: OutboxNotifierOptions) {
     this.recipients = new Recipients(options.access);
@@ -131,7 +132,10 @@ export class OutboxNotifier implements Notifier {
       stage
         ? this.approverIds(trx, situation, JSON.parse(stage.approvers) as StoredApprover[])
         : [];
-    const admins = () => this.recipients.admins(trx, request.group_id);
+    const admins = () =>
+      this.remember(trx, `admins:${request.group_id}`, () =>
+        this.recipients.admins(trx, request.group_id),
+      );
     const principal = [request.principal_id];
     const activation = request.action === 'selfActivate' || request.action === 'selfDeactivate';
     const sends: Send[] = [];
@@ -210,7 +214,9 @@ export class OutboxNotifier implements Notifier {
     const situation = await this.scheduleSituation(trx, event.type, schedule);
     if (!situation) return null;
 
-    const admins = await this.recipients.admins(trx, schedule.group_id);
+    const admins = await this.remember(trx, `admins:${schedule.group_id}`, () =>
+      this.recipients.admins(trx, schedule.group_id),
+    );
     const principal = [schedule.principal_id];
     const sends: Send[] =
       event.type === 'assignmentEnding'
@@ -335,13 +341,22 @@ export class OutboxNotifier implements Notifier {
         request: RequestRow | null;
       },
   ): Promise<Situation | null> {
-    const group = await findGroup(trx, given.groupId);
-    const principal = await findUser(trx, given.principalId);
+    const group = await this.remember(trx, `group:${given.groupId}`, () =>
+      findGroup(trx, given.groupId),
+    );
+    const principal = await this.remember(trx, `user:${given.principalId}`, () =>
+      findUser(trx, given.principalId),
+    );
     // A group or principal deleted since leaves nobody to tell about it.
     if (!group || !principal) return null;
-    const actor = given.actorId ? await findUser(trx, given.actorId) : undefined;
-    const policy = await loadPolicy(trx, group.id, given.accessId);
-    const roles = await roleNamesOf(trx, group.id);
+    const actorId = given.actorId;
+    const actor = actorId
+      ? await this.remember(trx, `user:${actorId}`, () => findUser(trx, actorId))
+      : undefined;
+    const policy = await this.remember(trx, `policy:${group.id}:${given.accessId}`, () =>
+      loadPolicy(trx, group.id, given.accessId),
+    );
+    const roles = await this.remember(trx, `roles:${group.id}`, () => roleNamesOf(trx, group.id));
     const request = given.request;
 
     return {
@@ -394,6 +409,26 @@ export class OutboxNotifier implements Notifier {
   private async approverIds(trx: Db, situation: Situation, approvers: StoredApprover[]) {
     const ids = await this.recipients.approvers(trx, approvers);
     return ids.filter((id) => !situation.requesterIds.includes(id));
+  }
+
+  /**
+   * Reads that the notifications of one transaction share, such as a jobs batch of many schedules
+   * of one group: each is made once per transaction. Outside a transaction nothing is kept, so
+   * nothing can go stale.
+   */
+  private remember<T>(trx: Db, key: string, load: () => Promise<T>): Promise<T> {
+    if (!trx.isTransaction) return load();
+    let entries = this.shared.get(trx);
+    if (!entries) {
+      entries = new Map();
+      this.shared.set(trx, entries);
+    }
+    let found = entries.get(key) as Promise<T> | undefined;
+    if (!found) {
+      found = load();
+      entries.set(key, found);
+    }
+    return found;
   }
 
   // Writing

@@ -6,6 +6,10 @@ type Db = Kysely<Database>;
 
 export type OutboxRow = Selectable<OutboxMessageTable>;
 
+/**
+ * Writes one email to the outbox, in the caller's transaction. Sent and dead messages stay in the
+ * table as a record; nothing removes them yet, so it grows by a few rows for each PIM change.
+ */
 export async function insertMessage(db: Db, row: OutboxRow): Promise<void> {
   await db.insertInto('outbox_messages').values(row).execute();
 }
