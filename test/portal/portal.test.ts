@@ -266,6 +266,44 @@ for (const target of databaseTargets) {
       );
     });
 
+    it('adds an eligible assignment to a group, extends it and removes it', async () => {
+      const page = await signIn('admin');
+      await page.goto(`${portal.url}/#/groups/${portal.demo.groups.security}`);
+      await page.getByRole('heading', { level: 1, name: 'Security Operations' }).waitFor();
+
+      const add = page.getByRole('region', { name: 'Add an assignment' });
+      await add.getByLabel('User').selectOption({ label: 'Carol Approver (carol@elevate.local)' });
+      await add.getByLabel('Ends (empty: never)').fill('2026-07-01T09:00');
+      await add.getByLabel('Justification').fill('Backup for the rota');
+      await add.getByRole('button', { name: 'Add' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'Carol Approver is now eligible as member.' })
+        .waitFor();
+
+      const eligible = page.getByRole('region', { name: 'Eligible assignments' });
+      await eligible.getByRole('button', { name: 'Change Carol Approver' }).click();
+      const change = page.getByRole('form', { name: 'Change Carol Approver' });
+      await change.getByLabel('Ends (empty: never)').fill('2026-08-01T09:00');
+      await change.getByLabel('Justification').fill('The rota runs longer');
+      await change.getByRole('button', { name: 'Save' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'Extended the member assignment of Carol Approver.' })
+        .waitFor();
+
+      await eligible.getByRole('button', { name: 'Remove Carol Approver' }).click();
+      const remove = page.getByRole('form', { name: 'Remove Carol Approver' });
+      await remove.getByLabel('Justification').fill('Rota ended');
+      await remove.getByRole('button', { name: 'Remove' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'Removed the member assignment of Carol Approver.' })
+        .waitFor();
+      await eligible.getByText('Carol Approver').waitFor({ state: 'detached' });
+      await page.context().close();
+    });
+
     it('filters the audit log and exports it as CSV that no spreadsheet runs', async () => {
       const created = await portal.app.server.inject({
         method: 'POST',
@@ -336,7 +374,8 @@ for (const target of databaseTargets) {
       ]) {
         await page.goto(`${portal.url}/#/${route}`);
         await page.locator('h1:focus').waitFor();
-        await page.getByText('Loading…').waitFor({ state: 'detached' });
+        const loading = page.getByText('Loading…');
+        while ((await loading.count()) > 0) await loading.first().waitFor({ state: 'detached' });
         const width = await page.evaluate('document.documentElement.scrollWidth');
         assert.ok(Number(width) <= 375, `${route} is ${String(width)} px wide`);
       }

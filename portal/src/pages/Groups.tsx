@@ -204,6 +204,9 @@ function AssignmentRow(props: {
             }),
       });
       const verb = { adminRemove: 'Removed', adminExtend: 'Extended', adminUpdate: 'Changed' };
+      setMode('view');
+      setBusy(false);
+      setJustification('');
       onChange({
         kind: 'success',
         text: `${verb[action as keyof typeof verb]} the ${schedule.accessId} assignment of ${name}.`,
