@@ -357,9 +357,13 @@ for (const target of databaseTargets) {
       await page.context().close();
     });
 
-    it('fits a phone screen without sideways scrolling', async () => {
+    it('fits a phone screen without sideways scrolling, and breaks no rule of its policy', async () => {
       const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
       const page = await context.newPage();
+      const violations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
       await page.goto(portal.url);
       await page.getByLabel('User name').fill('admin@elevate.local');
       await page.getByLabel('Password').fill(portal.password('admin'));
@@ -380,6 +384,7 @@ for (const target of databaseTargets) {
         assert.ok(Number(width) <= 375, `${route} is ${String(width)} px wide`);
       }
       await shot(page, 'phone-account');
+      assert.deepEqual(violations, []);
       await context.close();
     });
 
