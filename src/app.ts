@@ -100,7 +100,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const signIn = new SignInService(db, clock, audit);
   const totp = new TotpMethods(db, clock, audit);
   const pimPermissions = new PimPermissions(access);
-  const policies = new PolicyService(db, clock, audit, access);
+  const policies = new PolicyService(db, clock, audit, pimPermissions);
   const notifier =
     options.notifier ??
     new OutboxNotifier({ clock, access, publicUrl: config.publicUrl, domain: config.domain });
@@ -158,6 +158,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log: server.log,
   });
   wakeAfterWrites(server, outbox);
+  jobs.onWork(() => outbox.wake());
   registerOutboxMetrics(metrics.registry, db);
 
   const portalOrigin = new URL(config.publicUrl).origin;

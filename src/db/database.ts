@@ -41,7 +41,7 @@ function openSqlite(file: string): Db {
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('busy_timeout = 15000');
   sqlite.pragma('foreign_keys = ON');
   // Bounded page cache, so that a large database does not grow the process without limit.
   sqlite.pragma('cache_size = -65536');
