@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { totpCode } from '../../src/identity/totp.js';
 import { policyIdFor } from '../../src/pim/policies/ids.js';
-import { MINUTE } from '../support/clock.js';
+import { DAY, MINUTE } from '../support/clock.js';
 import { databaseTargets } from '../support/databases.js';
 import {
   SCREENSHOTS,
@@ -386,6 +386,28 @@ for (const target of databaseTargets) {
       await shot(page, 'phone-account');
       assert.deepEqual(violations, []);
       await context.close();
+    });
+
+    // Last, because it moves the server's clock eleven days on.
+    it('offers Renew once an eligibility has ended, and sends the request', async () => {
+      portal.clock.advance(11 * DAY);
+      const page = await signIn('alex');
+
+      const ended = page.getByRole('region', { name: 'Recently ended' });
+      await ended.getByText('Security Operations').waitFor();
+      await ended.getByRole('button', { name: 'Renew Security Operations' }).click();
+      const form = page.getByRole('form', { name: 'Renew Security Operations' });
+      await form.getByLabel('Justification').fill('Back on the incident rota');
+      await form.getByRole('button', { name: 'Ask to renew' }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: 'Asked an administrator to renew Security Operations.' })
+        .waitFor();
+      await page
+        .getByRole('region', { name: 'Waiting for a decision' })
+        .getByText('Renewal')
+        .waitFor();
+      await page.context().close();
     });
 
     async function adminToken(): Promise<string> {
