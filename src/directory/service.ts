@@ -383,9 +383,26 @@ export class DirectoryService {
     query: ODataQuery,
   ): Promise<Page<RoleAssignmentRow>> {
     const { values } = takeEquality(query.filter, 'principalId');
-    if (!values.includes(actor.caller.userId)) await this.permissions.requireReader(actor.caller);
+    if (!(await this.mayListRolesOf(actor, values))) {
+      await this.permissions.requireReader(actor.caller);
+    }
 
     return store.listRoleAssignments(this.db.kysely, query);
+  }
+
+  /**
+   * Anyone may list its own role assignments. What a group grants is what its members get, so
+   * every member user may list a group's: people who are eligible for it, who approve it, or who
+   * are asked to, need to see what they decide about. The filter requires the principal, since
+   * its `eq` stands in the filter's top-level `and`s.
+   */
+  private async mayListRolesOf(actor: CallerActor, principalIds: unknown[]): Promise<boolean> {
+    if (principalIds.includes(actor.caller.userId)) return true;
+
+    const groupId = principalIds.find((id): id is string => typeof id === 'string');
+    if (groupId === undefined || !(await store.findGroup(this.db.kysely, groupId))) return false;
+    await this.permissions.requireMemberUser(actor.caller, this.db.kysely);
+    return true;
   }
 
   /**

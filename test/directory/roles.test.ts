@@ -252,6 +252,26 @@ describeEachDatabase('directory role assignments', (elevate) => {
     }
   });
 
+  it('lets every member user see what a group grants, but not guests', async () => {
+    const user = await elevate().createUser({ name: uniqueTag('seer') });
+    const guest = await elevate().createUser({ name: uniqueTag('guest'), userType: 'Guest' });
+    const group = await elevate().createGroup({ name: uniqueTag('grants'), roleAssignable: true });
+    const granted = await elevate().assignRole(group.id, RoleIds.teamsAdministrator);
+    const url = `${ASSIGNMENTS}?$filter=principalId eq '${group.id}'`;
+
+    const seen = await elevate().request('GET', url, { as: user });
+    assert.equal(seen.status, 200);
+    assert.deepEqual(
+      seen.body.value.map((a: { id: string }) => a.id),
+      [granted],
+    );
+    assertGraphError(
+      await elevate().request('GET', url, { as: guest }),
+      403,
+      'Authorization_RequestDenied',
+    );
+  });
+
   it('lists effective roles: direct ones and those of groups the user is in now', async () => {
     const user = await elevate().createUser({ name: uniqueTag('eff') });
     const group = await elevate().createGroup({ name: uniqueTag('effg'), roleAssignable: true });
