@@ -75,6 +75,14 @@ export interface DatabaseResults {
 }
 
 const quick = process.argv.includes('--quick');
+/** `--only=sqlite` or `--only=postgres` runs one database; `--out=FILE` writes elsewhere. */
+const only = option('only');
+const out = option('out');
+
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
 const settings: RunSettings = quick
   ? {
       quick,
@@ -175,12 +183,12 @@ async function main(): Promise<void> {
   log(`Elevate benchmark (${quick ? 'quick' : 'full'}) on ${machineBefore.cpu}`);
   const serve = prepareServeCommand();
   const results: DatabaseResults[] = [];
-  for (const target of targets) {
+  for (const target of targets.filter((t) => !only || t.dialect === only)) {
     log(`\n[${target.dialect}]`);
     results.push(await benchDatabase(target, serve));
   }
   const machine = { ...machineBefore, loadAfter: os.loadavg() };
-  const file = await writeResults(settings, machine, results, serve);
+  const file = await writeResults(settings, machine, results, serve, out);
   printSummary(results);
   log(`\nWrote ${path.relative(process.cwd(), file)}`);
 }
