@@ -218,3 +218,43 @@ describeCli('elevate self-service: roles, activate, deactivate, requests', (cont
     );
   });
 });
+
+describeCli('elevate renew', (context) => {
+  it('asks an administrator to renew an eligibility that ended recently', async () => {
+    const { elevate } = context();
+    const user = await elevate.createUser();
+    const group = await elevate.createGroup({ name: 'Renew Ops' });
+    const eligibility = await makeEligible(elevate, user, group.id, { duration: 'P10D' });
+    // The eligibility ended ten days ago; moving its window is quicker than moving the clock,
+    // which the other tests of this server share.
+    const now = elevate.clock.now().getTime();
+    await elevate.app.db.kysely
+      .updateTable('pim_schedules')
+      .set({
+        start_at: new Date(now - 20 * 86_400_000).toISOString(),
+        end_at: new Date(now - 10 * 86_400_000).toISOString(),
+      })
+      .where('id', '=', eligibility.targetScheduleId)
+      .execute();
+    const cli = await context().cli().signInAs(elevate, user);
+
+    const result = await cli.run([
+      'renew',
+      'Renew Ops',
+      '--eligible',
+      '--for',
+      '30d',
+      '--reason',
+      'Back on the project',
+    ]);
+
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /renew/i);
+    const requests = await elevate.request(
+      'GET',
+      `${ELIGIBILITY_REQUESTS}?$filter=principalId eq '${user.id}' and action eq 'selfRenew'`,
+    );
+    assert.equal(requests.body.value.length, 1);
+    assert.equal(requests.body.value[0].status, 'PendingAdminDecision');
+  });
+});
