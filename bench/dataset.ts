@@ -243,13 +243,13 @@ export async function buildDataset(
       requests.push(request(made, userIds[u] ?? '', activated ? (userIds[u] ?? '') : ''));
     }
     await db.kysely.transaction().execute(async (trx) => {
-      rows.assignments = (rows.assignments ?? 0) + schedules.length;
+      rows.pim_schedules = (rows.pim_schedules ?? 0) + schedules.length;
       rows.pim_requests = (rows.pim_requests ?? 0) + requests.length;
       await insertBatched(trx, 'pim_schedules', schedules);
       await insertBatched(trx, 'pim_requests', requests);
     });
   }
-  log(`  assignments: ${rows.assignments} active`);
+  log(`  assignments: ${size.assignments} active`);
 
   await analyze(db);
 
