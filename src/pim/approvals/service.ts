@@ -210,16 +210,20 @@ export class ApprovalService {
           request.principal_id === actor.caller.userId);
       if (!request || !own) throw notFound(`Request '${requestId.slice(0, 64)}' does not exist.`);
 
+      // The same lock as a decision takes first: a cancellation and a decision then run one
+      // after the other instead of each holding a row the other needs, a deadlock on PostgreSQL.
+      await store.lockGroupAccess(trx, this.db.dialect, request.group_id, request.access_id);
       const now = this.clock.now().toISOString();
       const moved = await store.transitionRequest(trx, request.id, store.PENDING_STATUSES, {
         status: 'Canceled',
         completed_at: now,
       });
-      if (!moved)
+      if (!moved) {
         throw conflict(
           'RequestNotPending',
           `The request is ${request.status}; only a pending request can be canceled.`,
         );
+      }
       await trx
         .updateTable('pim_approval_stages')
         .set({ status: 'Completed' })
