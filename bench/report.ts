@@ -153,10 +153,13 @@ export const FINDINGS = [
   '',
   '- **Read the server’s CPU per request, not only its throughput.** On a shared two-core ' +
     'machine the server gets what the load generator and the other work leave it: in the full ' +
-    'SQLite run recorded above it used 0.56 of a core serving `/healthz`. Its CPU time per ' +
-    'answer (server cores ÷ throughput in the HTTP table) is steadier: there, about 0.26 ms for ' +
-    '`/healthz`, 1.4 ms for the check, 1.0 ms for "my eligible assignments" and 10 ms for an ' +
-    'activation. Those ratios, not the machine, keep the check under half of `/healthz`.',
+    'SQLite run of RESULTS.md it used 0.60 of a core serving `/healthz`. Its CPU time per ' +
+    'answer (server cores ÷ throughput in the HTTP table) is a better guide: there, about 0.26 ms for ' +
+    '`/healthz`, 2.1 ms for the check, 1.0 ms for "my eligible assignments" and 12 ms for an ' +
+    'activation. Those ratios, not the machine, keep the check under half of `/healthz`. Even ' +
+    'they move between runs on this machine: an earlier full run, of code an hour older, ' +
+    'measured 1.4 ms for the check, 10 ms for an ' +
+    'activation and a start-up of 1.3–1.7 s (2.8–3.5 s here).',
   '- **Fixed cost of every request.** Even `/healthz` goes through helmet (whose ' +
     'content-security-policy directives are parsed on each response), the metrics hook, the ' +
     'request-id hook and request logging at `info`. The check adds token and account checks, the ' +
@@ -167,7 +170,7 @@ export const FINDINGS = [
   '- **The in-process check** is timed in wall-clock time in a process that shares the two ' +
     'cores with the rest of the machine; its SQL alone, with the covering index, took under ' +
     '40 µs on the quick dataset, and Kysely’s query building and compiling is most of the rest.',
-  '- **Activations** cost about 10 ms of server CPU each, and SQLite runs one writer at a time. ' +
+  '- **Activations** cost about 10–12 ms of server CPU each, and SQLite runs one writer at a time. ' +
     'Each holds the write lock for its whole transaction (about 20 statements: the group, the ' +
     'user, both policies onboarded and loaded, the live schedules, pending requests, the ' +
     'eligibility, the request and schedule inserts, the audit event and its targets, the outbox ' +
