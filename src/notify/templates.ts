@@ -338,7 +338,10 @@ function linkFor(facts: MessageFacts, publicUrl: string): { label: string; url: 
 function footerOf(facts: MessageFacts): string {
   switch (facts.audience) {
     case 'admin':
-      return 'You receive this because you administer privileged access, or are named in the notification settings of this group.';
+      return (
+        'You receive this because you administer privileged access, or are named in the ' +
+        'notification settings of this group.'
+      );
     case 'approver':
       return 'You receive this because you are an approver of this request.';
     case 'requestor':

@@ -284,7 +284,9 @@ export class RequestService {
     return this.extensionPlan(context, by, window, failures, target, {
       outside: outsideWindow && {
         rule: 'ExtensionWindowRule',
-        reason: `An assignment can be extended only within ${this.windows.extensionWindowDays} days of its end.`,
+        reason:
+          'An assignment can be extended only within ' +
+          `${this.windows.extensionWindowDays} days of its end.`,
       },
       apply: async () => {
         await store.updateSchedule(trx, target.id, {
@@ -316,7 +318,9 @@ export class RequestService {
     return this.extensionPlan(context, by, window, failures, ended, {
       outside: outsideWindow && {
         rule: 'RenewalWindowRule',
-        reason: `An assignment can be renewed only within ${this.windows.renewalWindowDays} days after it ended.`,
+        reason:
+          'An assignment can be renewed only within ' +
+          `${this.windows.renewalWindowDays} days after it ended.`,
       },
       apply: async () => {
         await store.updateSchedule(trx, ended.id, {

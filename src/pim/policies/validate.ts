@@ -104,7 +104,8 @@ function readExpiration(current: ExpirationRule, fields: Fields): ExpirationRule
 
   if (current.id === 'Expiration_EndUser_Assignment' && !isExpirationRequired) {
     throw badRequest(
-      'An activation always ends: isExpirationRequired must be true for Expiration_EndUser_Assignment.',
+      'An activation always ends: isExpirationRequired must be true for ' +
+        'Expiration_EndUser_Assignment.',
     );
   }
   if (isExpirationRequired && maximumDuration === null) {
@@ -153,7 +154,8 @@ function readAuthenticationContext(
   if (readBoolean(fields, 'isEnabled', current.isEnabled)) {
     throw badRequest(
       'Authentication contexts are not supported: isEnabled must be false. To demand ' +
-        'multi-factor authentication, add MultiFactorAuthentication to Enablement_EndUser_Assignment.',
+        'multi-factor authentication, add MultiFactorAuthentication to ' +
+        'Enablement_EndUser_Assignment.',
     );
   }
 
