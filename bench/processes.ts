@@ -21,10 +21,15 @@ export class ServerProcess {
     });
   }
 
-  static async start(env: Record<string, string>, cwd: string): Promise<ServerProcess> {
+  /** `nodeOptions` go before the script, for `--cpu-prof` and its kin. */
+  static async start(
+    env: Record<string, string>,
+    cwd: string,
+    nodeOptions: string[] = [],
+  ): Promise<ServerProcess> {
     const child = spawn(
       process.execPath,
-      ['--import', TSX, path.join(REPO, 'bench', 'server.ts')],
+      [...nodeOptions, '--import', TSX, path.join(REPO, 'bench', 'server.ts')],
       {
         cwd,
         env: { ...process.env, ...env },

@@ -78,6 +78,8 @@ const quick = process.argv.includes('--quick');
 /** `--only=sqlite` or `--only=postgres` runs one database; `--out=FILE` writes elsewhere. */
 const only = option('only');
 const out = option('out');
+/** `--profile=DIR` writes a V8 CPU profile of the server under test into DIR when it stops. */
+const profile = option('profile');
 
 function option(name: string): string | undefined {
   const prefix = `--${name}=`;
@@ -234,6 +236,7 @@ async function benchDatabase(target: Target, serve: ServeCommand): Promise<Datab
         BENCH_APP_DIR: serve.appDir ?? '',
       },
       database.dir,
+      profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : [],
     );
     let http: DatabaseResults['http'];
     let memory: DatabaseResults['memory'];
