@@ -1,64 +1,304 @@
 import type SqliteDatabase from 'better-sqlite3';
+import type { CompiledQuery } from 'kysely';
 import {
-  CompiledQuery,
+  createQueryId,
+  SelectQueryNode,
   SqliteAdapter,
-  SqliteDriver,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  sql,
   type DatabaseConnection,
   type Dialect,
-  type SqliteDatabase as KyselySqliteDatabase,
+  type Driver,
+  type QueryCompiler,
+  type QueryResult,
 } from 'kysely';
 
-/**
- * SQLite in WAL mode answers SQLITE_BUSY, even with a busy timeout, when a transaction that
- * began as a reader tries to write while another process writes. Starting every transaction with
- * BEGIN IMMEDIATE takes the write lock up front, so such a transaction waits instead of failing.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
+/** How many transactions one COMMIT may carry, and how long the first of them may wait for it. */
+export interface GroupCommitOptions {
+  maxTransactions: number;
+  maxWaitMs: number;
+  /** Called after each COMMIT with the number of transactions it made durable. */
+  onCommit?: (transactions: number) => void;
 }
 
-export function immediateSqliteDialect(sqlite: SqliteDatabase.Database): Dialect {
+const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { maxTransactions: 64, maxWaitMs: 20 };
+
+export function immediateSqliteDialect(
+  sqlite: SqliteDatabase.Database,
+  options: Partial<GroupCommitOptions> = {},
+): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new ImmediateSqliteDriver({ database: reusingStatements(sqlite) }),
+    createDriver: () =>
+      new GroupCommitSqliteDriver(sqlite, { ...DEFAULT_GROUP_COMMIT, ...options }),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
+}
+
+/** A savepoint per transaction, so that one can fail without undoing the others of its group. */
+const UNIT = 'elevate_transaction';
+
+/** A lease of the one connection; Kysely hands it back to every driver call of that lease. */
+class Lease implements DatabaseConnection {
+  /** Inside BEGIN ... COMMIT of a Kysely transaction. */
+  inTransaction = false;
+  /** Its transaction waits for the group's COMMIT and the connection has already moved on. */
+  handedOver = false;
+
+  constructor(private readonly driver: GroupCommitSqliteDriver) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return Promise.resolve(this.driver.run<R>(this, query));
+  }
+
+  async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    for (const row of this.driver.iterate<R>(this, query)) yield { rows: [row] };
+  }
+}
+
+interface Waiting {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Kysely's driver for Elevate's one SQLite connection, with two differences from Kysely's own.
+ *
+ * Every transaction begins with BEGIN IMMEDIATE. In WAL mode a transaction that began as a reader
+ * and then writes gets SQLITE_BUSY, whatever the busy timeout, when another process wrote
+ * meanwhile; taking the write lock up front makes it wait instead.
+ *
+ * Transactions that queue for the connection share one COMMIT (group commit). With
+ * synchronous=FULL each COMMIT waits for the disk, and that wait, not the work, limits how many
+ * writes a second one connection can make. So while others wait, a finished transaction only
+ * releases its savepoint and hands the connection on; the COMMIT comes when nobody waits, or the
+ * group is full or old enough, and only then does each transaction of the group return. A caller
+ * is therefore never told of a write before it is durable, a failed transaction is rolled back to
+ * its savepoint without touching the others, and the transactions of a group still run one after
+ * another, each seeing the ones before it.
+ *
+ * Queries outside a transaction that read, run inside an open group and see its writes before
+ * they are durable; if that COMMIT then failed (a disk error), such a read saw writes that never
+ * landed, and every transaction of the group fails. Queries outside a transaction that write
+ * commit the open group first, so that they too are durable once they return.
+ */
+export class GroupCommitSqliteDriver implements Driver {
+  private readonly statements: StatementCache;
+  private held = false;
+  private readonly queue: (() => void)[] = [];
+  private readonly idle: Lease[] = [];
+  private group: { waiting: Waiting[]; startedAt: number } | null = null;
+
+  constructor(
+    private readonly sqlite: SqliteDatabase.Database,
+    private readonly options: GroupCommitOptions,
+  ) {
+    this.statements = new StatementCache(sqlite);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.held) {
+      await new Promise<void>((resolve) => this.queue.push(resolve));
+    }
+    this.held = true;
+    return this.idle.pop() ?? new Lease(this);
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as Lease;
+    if (lease.handedOver) {
+      lease.handedOver = false;
+    } else {
+      if (this.group && (this.queue.length === 0 || this.groupIsDue())) this.commitGroup();
+      this.passOn();
+    }
+    lease.inTransaction = false;
+    this.idle.push(lease);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!this.group) {
+      this.exec('begin immediate');
+      this.group = { waiting: [], startedAt: performance.now() };
+    }
+    this.exec(`savepoint ${UNIT}`);
+    (connection as Lease).inTransaction = true;
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as Lease;
+    this.exec(`release ${UNIT}`);
+    lease.inTransaction = false;
+
+    if (this.queue.length === 0 || this.groupIsDue()) {
+      this.commitGroup(true);
+      return;
+    }
+
+    // Others wait: let them run inside this group, and return once its COMMIT is done.
+    const durable = new Promise<void>((resolve, reject) => {
+      this.group?.waiting.push({ resolve, reject });
+    });
+    lease.handedOver = true;
+    this.passOn();
+    await durable;
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as Lease;
+    // Its group failed to commit after the connection had moved on: nothing left to undo.
+    if (lease.handedOver || !lease.inTransaction) return;
+
+    lease.inTransaction = false;
+    if (!this.sqlite.inTransaction) {
+      // SQLite itself ended the transaction (a disk error, say): the whole group is lost.
+      this.failGroup(new Error('SQLite rolled back the transaction after an error.'));
+      return;
+    }
+    this.exec(`rollback to ${UNIT}`);
+    this.exec(`release ${UNIT}`);
+  }
+
+  async savepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await connection.executeQuery(compile(savepointNode('savepoint', name), createQueryId()));
+  }
+
+  async rollbackToSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await connection.executeQuery(compile(savepointNode('rollback to', name), createQueryId()));
+  }
+
+  async releaseSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await connection.executeQuery(compile(savepointNode('release', name), createQueryId()));
+  }
+
+  async destroy(): Promise<void> {
+    if (this.group) this.commitGroup();
+    this.statements.clear();
+    this.sqlite.close();
+  }
+
+  run<R>(lease: Lease, query: CompiledQuery): QueryResult<R> {
+    this.commitBeforeWriteOutside(lease, query);
+    const statement = this.statements.get(query.sql);
+    if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
+
+    const { changes, lastInsertRowid } = statement.run(query.parameters);
+    return {
+      numAffectedRows: BigInt(changes),
+      insertId: BigInt(lastInsertRowid),
+      rows: [],
+    };
+  }
+
+  iterate<R>(lease: Lease, query: CompiledQuery): IterableIterator<R> {
+    this.commitBeforeWriteOutside(lease, query);
+    return this.statements.get(query.sql).iterate(query.parameters) as IterableIterator<R>;
+  }
+
+  private commitBeforeWriteOutside(lease: Lease, query: CompiledQuery): void {
+    if (this.group && !lease.inTransaction && !SelectQueryNode.is(query.query)) {
+      this.commitGroup();
+    }
+  }
+
+  private groupIsDue(): boolean {
+    const group = this.group;
+    if (!group) return false;
+    return (
+      group.waiting.length + 1 >= this.options.maxTransactions ||
+      performance.now() - group.startedAt >= this.options.maxWaitMs
+    );
+  }
+
+  /**
+   * COMMITs the open group and settles its waiting transactions. `rethrow` is for the caller that
+   * is itself one of the group's transactions: it learns of a failed COMMIT by the error.
+   */
+  private commitGroup(rethrow = false): void {
+    const group = this.group;
+    if (!group) return;
+
+    try {
+      this.exec('commit');
+    } catch (error) {
+      if (this.sqlite.inTransaction) this.exec('rollback');
+      this.failGroup(error);
+      if (rethrow) throw error;
+      return;
+    }
+    this.group = null;
+    this.options.onCommit?.(group.waiting.length + (rethrow ? 1 : 0));
+    for (const waiting of group.waiting) waiting.resolve();
+  }
+
+  private failGroup(error: unknown): void {
+    const group = this.group;
+    this.group = null;
+    for (const waiting of group?.waiting ?? []) waiting.reject(error);
+  }
+
+  private passOn(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.held = false;
+  }
+
+  private exec(source: string): void {
+    this.statements.get(source).run();
+  }
+}
+
+function savepointNode(command: 'savepoint' | 'rollback to' | 'release', name: string) {
+  return sql`${sql.raw(command)} ${sql.id(name)}`.toOperationNode();
 }
 
 /** Prepared statements kept for reuse; the app sends far fewer distinct ones than this. */
 const STATEMENT_CACHE_SIZE = 1000;
 
 /**
- * Kysely prepares every query anew, and preparing costs SQLite several times more than running a
- * short indexed query. The app sends the same few hundred statements over and over, so each is
- * prepared once and reused; past the limit, the least recently used is dropped.
+ * Preparing a statement costs SQLite several times more than running a short indexed query, and
+ * the app sends the same few hundred statements over and over, so each is prepared once and
+ * reused; past the limit, the least recently used is dropped.
  */
-function reusingStatements(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
-  const statements = new Map<string, SqliteDatabase.Statement>();
-  return {
-    prepare(source: string) {
-      const cached = statements.get(source);
-      if (cached) {
-        statements.delete(source);
-        statements.set(source, cached);
-        return cached;
-      }
-      const statement = sqlite.prepare(source);
-      statements.set(source, statement);
-      if (statements.size > STATEMENT_CACHE_SIZE) {
-        const oldest = statements.keys().next();
-        if (!oldest.done) statements.delete(oldest.value);
-      }
-      return statement;
-    },
-    close() {
-      statements.clear();
-      sqlite.close();
-    },
-  };
+class StatementCache {
+  private readonly statements = new Map<string, SqliteDatabase.Statement>();
+
+  constructor(private readonly sqlite: SqliteDatabase.Database) {}
+
+  get(source: string): SqliteDatabase.Statement {
+    const cached = this.statements.get(source);
+    if (cached) {
+      this.statements.delete(source);
+      this.statements.set(source, cached);
+      return cached;
+    }
+
+    const statement = this.sqlite.prepare(source);
+    this.statements.set(source, statement);
+    if (this.statements.size > STATEMENT_CACHE_SIZE) {
+      const oldest = this.statements.keys().next();
+      if (!oldest.done) this.statements.delete(oldest.value);
+    }
+    return statement;
+  }
+
+  clear(): void {
+    this.statements.clear();
+  }
 }
