@@ -70,14 +70,15 @@ interface Waiting {
  * and then writes gets SQLITE_BUSY, whatever the busy timeout, when another process wrote
  * meanwhile; taking the write lock up front makes it wait instead.
  *
- * Transactions that queue for the connection share one COMMIT (group commit). With
- * synchronous=FULL each COMMIT waits for the disk, and that wait, not the work, limits how many
- * writes a second one connection can make. So while others wait, a finished transaction only
- * releases its savepoint and hands the connection on; the COMMIT comes when nobody waits, or the
- * group is full or old enough, and only then does each transaction of the group return. A caller
- * is therefore never told of a write before it is durable, a failed transaction is rolled back to
- * its savepoint without touching the others, and the transactions of a group still run one after
- * another, each seeing the ones before it.
+ * Transactions that finish in the same turn of the event loop share one COMMIT (group commit).
+ * With synchronous=FULL each COMMIT waits for the disk, and that wait, not the work, limits how
+ * many writes a second one connection can make. Statements run synchronously, so a transaction
+ * usually runs from BEGIN to its end without letting another request in; a finished transaction
+ * therefore only releases its savepoint and lets the requests that are ready to run go on. The
+ * group commits at the end of that turn, or sooner when it is full or old enough, and only then
+ * does each of its transactions return. A caller is never told of a write before it is durable, a
+ * failed transaction is rolled back to its savepoint without touching the others, and the
+ * transactions of a group still run one after another, each seeing the ones before it.
  *
  * Queries outside a transaction that read, run inside an open group and see its writes before
  * they are durable; if that COMMIT then failed (a disk error), such a read saw writes that never
@@ -90,6 +91,8 @@ export class GroupCommitSqliteDriver implements Driver {
   private readonly queue: (() => void)[] = [];
   private readonly idle: Lease[] = [];
   private group: { waiting: Waiting[]; startedAt: number } | null = null;
+  /** The group's time is up, but a lease was out: its release commits. */
+  private commitOnRelease = false;
 
   constructor(
     private readonly sqlite: SqliteDatabase.Database,
@@ -113,7 +116,7 @@ export class GroupCommitSqliteDriver implements Driver {
     if (lease.handedOver) {
       lease.handedOver = false;
     } else {
-      if (this.group && (this.queue.length === 0 || this.groupIsDue())) this.commitGroup();
+      if (this.group && (this.commitOnRelease || this.groupIsDue())) this.commitGroup();
       this.passOn();
     }
     lease.inTransaction = false;
@@ -124,6 +127,7 @@ export class GroupCommitSqliteDriver implements Driver {
     if (!this.group) {
       this.exec('begin immediate');
       this.group = { waiting: [], startedAt: performance.now() };
+      setImmediate(() => this.commitWhenFree());
     }
     this.exec(`savepoint ${UNIT}`);
     (connection as Lease).inTransaction = true;
@@ -134,12 +138,13 @@ export class GroupCommitSqliteDriver implements Driver {
     this.exec(`release ${UNIT}`);
     lease.inTransaction = false;
 
-    if (this.queue.length === 0 || this.groupIsDue()) {
+    if (this.groupIsDue()) {
       this.commitGroup(true);
       return;
     }
 
-    // Others wait: let them run inside this group, and return once its COMMIT is done.
+    // Requests that are ready to run get the rest of this turn of the event loop to join the
+    // group; this transaction returns once the group's COMMIT is done.
     const durable = new Promise<void>((resolve, reject) => {
       this.group?.waiting.push({ resolve, reject });
     });
@@ -217,6 +222,13 @@ export class GroupCommitSqliteDriver implements Driver {
     }
   }
 
+  /** The end of the turn of the event loop in which the group began. */
+  private commitWhenFree(): void {
+    if (!this.group) return;
+    if (this.held) this.commitOnRelease = true;
+    else this.commitGroup();
+  }
+
   private groupIsDue(): boolean {
     const group = this.group;
     if (!group) return false;
@@ -243,6 +255,7 @@ export class GroupCommitSqliteDriver implements Driver {
       return;
     }
     this.group = null;
+    this.commitOnRelease = false;
     this.options.onCommit?.(group.waiting.length + (rethrow ? 1 : 0));
     for (const waiting of group.waiting) waiting.resolve();
   }
@@ -250,6 +263,7 @@ export class GroupCommitSqliteDriver implements Driver {
   private failGroup(error: unknown): void {
     const group = this.group;
     this.group = null;
+    this.commitOnRelease = false;
     for (const waiting of group?.waiting ?? []) waiting.reject(error);
   }
 
