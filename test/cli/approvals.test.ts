@@ -122,7 +122,8 @@ describeCli('elevate policy and approvals', (context) => {
     assert.equal(approved.code, 0, approved.stderr);
     const schedules = await elevate.request(
       'GET',
-      `/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=principalId eq '${user.id}'`,
+      '/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules' +
+        `?$filter=principalId eq '${user.id}'`,
     );
     assert.equal(
       schedules.body.value[0].scheduleInfo.expiration.endDateTime,
@@ -130,7 +131,7 @@ describeCli('elevate policy and approvals', (context) => {
     );
   });
 
-  it('policy set changes the maximum and the requirements, and policy show reflects them', async () => {
+  it('policy set changes the maximum and the requirements; policy show reflects them', async () => {
     const { elevate } = context();
     await elevate.createGroup({ name: 'Tier 3 Admins' });
     const admin = await context().cli().signInAs(elevate, elevate.admin);

@@ -34,7 +34,7 @@ function nextCode(elevate: TestElevate, secret: string): string {
 }
 
 describeCli('elevate login, whoami and logout', (context) => {
-  it('signs in with a password from stdin and keeps the token readable by its owner only', async () => {
+  it('signs in with a password from stdin; only its owner may read the token', async () => {
     const { elevate } = context();
     const user = await elevate.createUser({ password: PASSWORD });
     const cli = context().cli();
@@ -65,7 +65,7 @@ describeCli('elevate login, whoami and logout', (context) => {
     assert.deepEqual(whoami.roles, []);
   });
 
-  it('asks for the one-time code after the password when the account has an authenticator', async () => {
+  it('asks for the one-time code after the password when the account has one', async () => {
     const { elevate } = context();
     const user = await elevate.createUser({ password: PASSWORD });
     const secret = await enrolAuthenticator(elevate, user);
@@ -84,7 +84,7 @@ describeCli('elevate login, whoami and logout', (context) => {
     assert.deepEqual(whoami.amr, ['pwd', 'otp', 'mfa']);
   });
 
-  it('signs in with --otp in one step, and warns when a code was needed but not given', async () => {
+  it('signs in with --otp in one step, and warns when a needed code is missing', async () => {
     const { elevate } = context();
     const user = await elevate.createUser({ password: PASSWORD });
     const secret = await enrolAuthenticator(elevate, user);

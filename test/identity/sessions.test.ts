@@ -101,7 +101,7 @@ describeEachDatabase('portal sessions', (elevate) => {
     assert.equal(me.body.userPrincipalName, user.upn);
   });
 
-  it('refuses a state change made with the cookie from another site, or with no Origin', async () => {
+  it('refuses a state change made with the cookie from another site or no Origin', async () => {
     const user = await newUser();
     const { session } = await login(elevate(), { username: user.upn, password });
     assert.ok(session);

@@ -284,12 +284,11 @@ function PolicyEditor(props: {
 
     setBusy(true);
     const saved: string[] = [];
+    const policyId = encodeURIComponent(props.policy.policyId);
+    const policyUrl = `/v1.0/policies/roleManagementPolicies/${policyId}`;
     try {
       for (const rule of changed) {
-        await patch(
-          `/v1.0/policies/roleManagementPolicies/${encodeURIComponent(props.policy.policyId)}/rules/${rule.id}`,
-          rule,
-        );
+        await patch(`${policyUrl}/rules/${rule.id}`, rule);
         saved.push(rule.id);
       }
       setNotice({
@@ -300,10 +299,8 @@ function PolicyEditor(props: {
     } catch (error) {
       const failed = changed[saved.length]?.id ?? '';
       const text = errorNotice(error)?.text ?? '';
-      setNotice({
-        kind: 'error',
-        text: `${saved.length ? `Saved ${saved.length} rules, then stopped. ` : ''}${failed}: ${text}`,
-      });
+      const progress = saved.length ? `Saved ${saved.length} rules, then stopped. ` : '';
+      setNotice({ kind: 'error', text: `${progress}${failed}: ${text}` });
     } finally {
       setBusy(false);
     }
@@ -564,10 +561,12 @@ function Stages(props: {
   const { stages, directory } = props;
   const update = (index: number, change: Partial<StageState>) =>
     props.onChange(stages.map((s, i) => (i === index ? { ...s, ...change } : s)));
+  const groupName = (id: string | undefined) =>
+    directory.groups.find((g) => g.id === id)?.displayName ?? id;
   const nameOf = (subject: SubjectSet) =>
     subject['@odata.type'] === USER
       ? (directory.users.find((u) => u.id === subject.userId)?.displayName ?? subject.userId)
-      : `${directory.groups.find((g) => g.id === subject.groupId)?.displayName ?? subject.groupId} (group)`;
+      : `${groupName(subject.groupId)} (group)`;
 
   return (
     <div className="stages">

@@ -47,7 +47,9 @@ export function AccountPage() {
       setEnrolment(null);
       setNotice({
         kind: 'success',
-        text: 'Your authenticator is set up. Use its code when you sign in or activate a group that needs it.',
+        text:
+          'Your authenticator is set up. Use its code when you sign in or activate a group ' +
+          'that needs it.',
       });
     } catch (error) {
       setNotice(errorNotice(error));
@@ -90,7 +92,10 @@ export function AccountPage() {
               src={enrolment.qr}
               width={220}
               height={220}
-              alt="QR code for your authenticator app. If you cannot scan it, type the key shown below."
+              alt={
+                'QR code for your authenticator app. ' +
+                'If you cannot scan it, type the key shown below.'
+              }
             />
             <p>
               Or type this key: <code className="secret">{enrolment.secretKey}</code>

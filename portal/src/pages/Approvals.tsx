@@ -103,10 +103,11 @@ function ApprovalCard(props: {
     setBusy(true);
     setNotice(null);
     try {
-      await patch(
-        `${PIM}/assignmentApprovals/${encodeURIComponent(approval.id)}/steps/${encodeURIComponent(stage.id)}`,
-        { reviewResult: result, justification: justification.trim() || null },
-      );
+      const step = `${encodeURIComponent(approval.id)}/steps/${encodeURIComponent(stage.id)}`;
+      await patch(`${PIM}/assignmentApprovals/${step}`, {
+        reviewResult: result,
+        justification: justification.trim() || null,
+      });
       props.onDecided({
         kind: 'success',
         text: `${result === 'Approve' ? 'Approved' : 'Denied'} the request of ${who} for ${group}.`,
@@ -144,7 +145,8 @@ function ApprovalCard(props: {
         <dt>Ticket</dt>
         <dd>
           {request.ticketInfo.ticketNumber
-            ? `${request.ticketInfo.ticketNumber}${request.ticketInfo.ticketSystem ? ` (${request.ticketInfo.ticketSystem})` : ''}`
+            ? request.ticketInfo.ticketNumber +
+              (request.ticketInfo.ticketSystem ? ` (${request.ticketInfo.ticketSystem})` : '')
             : '—'}
         </dd>
         <dt>Window</dt>
