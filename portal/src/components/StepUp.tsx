@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { signIn } from '../account';
-import { NoticeLine, errorNotice, type Notice } from './ui';
+import { TextField, NoticeLine, errorNotice, type Notice } from './ui';
 
 /**
  * Asks for the password and a one-time code, and signs in again with both: the server then
@@ -48,31 +48,27 @@ export function StepUpDialog(props: {
       <form onSubmit={(event) => void submit(event)}>
         <h2 id="step-up-title">Confirm it's you</h2>
         <p id="step-up-reason">{props.reason}</p>
-        <div className="field">
-          <label htmlFor="step-up-password">Password</label>
-          <input
-            id="step-up-password"
-            type="password"
-            autoComplete="current-password"
-            required
-            autoFocus
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="step-up-otp">Code from your authenticator</label>
-          <input
-            id="step-up-otp"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]{6}"
-            maxLength={6}
-            required
-            value={otp}
-            onChange={(event) => setOtp(event.target.value)}
-          />
-        </div>
+        <TextField
+          id="step-up-password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+          autoFocus
+          value={password}
+          onChange={setPassword}
+        />
+        <TextField
+          id="step-up-otp"
+          label="Code from your authenticator"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9]{6}"
+          maxLength={6}
+          required
+          value={otp}
+          onChange={setOtp}
+        />
         <NoticeLine notice={notice} />
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>

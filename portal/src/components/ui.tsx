@@ -1,4 +1,12 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+} from 'react';
 import { describeError } from '../errors';
 
 /**
@@ -20,6 +28,47 @@ export function Page(props: { title: string; children: ReactNode; intro?: ReactN
       {props.intro ? <p className="intro">{props.intro}</p> : null}
       {props.children}
     </section>
+  );
+}
+
+interface FieldProps<T extends string> {
+  id: string;
+  label: string;
+  value: T;
+  onChange: (value: T) => void;
+}
+
+/** A labelled input whose value lives in the caller's state. */
+export function TextField(
+  props: FieldProps<string> &
+    Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange'>,
+) {
+  const { id, label, value, onChange, ...input } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} value={value} onChange={(event) => onChange(event.target.value)} {...input} />
+    </div>
+  );
+}
+
+/** A labelled choice among the `<option>`s it is given, whose value lives in the caller's state. */
+export function SelectField<T extends string>(
+  props: FieldProps<T> & Omit<SelectHTMLAttributes<HTMLSelectElement>, 'id' | 'value' | 'onChange'>,
+) {
+  const { id, label, value, onChange, children, ...select } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        value={value}
+        onChange={(event) => onChange(event.target.value as T)}
+        {...select}
+      >
+        {children}
+      </select>
+    </div>
   );
 }
 

@@ -1,7 +1,7 @@
 import QRCode from 'qrcode';
 import { useState, type FormEvent } from 'react';
 import { post } from '../api';
-import { NoticeLine, Page, errorNotice, type Notice } from '../components/ui';
+import { TextField, NoticeLine, Page, errorNotice, type Notice } from '../components/ui';
 import { useSession } from '../session';
 
 interface Enrolment {
@@ -100,19 +100,17 @@ export function AccountPage() {
             <p>
               Or type this key: <code className="secret">{enrolment.secretKey}</code>
             </p>
-            <div className="field">
-              <label htmlFor="totp-code">Code shown by the app</label>
-              <input
-                id="totp-code"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="[0-9]{6}"
-                maxLength={6}
-                required
-                value={code}
-                onChange={(event) => setCode(event.target.value)}
-              />
-            </div>
+            <TextField
+              id="totp-code"
+              label="Code shown by the app"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="[0-9]{6}"
+              maxLength={6}
+              required
+              value={code}
+              onChange={setCode}
+            />
             <div className="actions">
               <button type="submit" className="primary" disabled={busy}>
                 Verify

@@ -1,6 +1,14 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { getAll, patch, PIM } from '../api';
-import { LoadState, NoticeLine, Page, errorNotice, useLoad, type Notice } from '../components/ui';
+import {
+  TextField,
+  LoadState,
+  NoticeLine,
+  Page,
+  errorNotice,
+  useLoad,
+  type Notice,
+} from '../components/ui';
 import { endOf, type Approval, type ScheduleRequest } from '../graph';
 import { rolesOfGroup, requestsUrl } from '../pim';
 import { describeDuration, formatDateTime, isoDurationMs } from '../time';
@@ -155,15 +163,13 @@ function ApprovalCard(props: {
         <dd>{formatDateTime(request.createdDateTime)}</dd>
       </dl>
       <form onSubmit={(event) => void decide(event, 'Approve')}>
-        <div className="field">
-          <label htmlFor={`${id}-why`}>Your justification</label>
-          <input
-            id={`${id}-why`}
-            maxLength={500}
-            value={justification}
-            onChange={(event) => setJustification(event.target.value)}
-          />
-        </div>
+        <TextField
+          id={`${id}-why`}
+          label="Your justification"
+          maxLength={500}
+          value={justification}
+          onChange={setJustification}
+        />
         <NoticeLine notice={notice} />
         <div className="actions">
           <button type="submit" className="primary" disabled={busy || !stage}>

@@ -1,6 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, get, odataString, query, type Collection } from '../api';
-import { NoticeLine, Page, errorNotice, type Notice } from '../components/ui';
+import {
+  TextField,
+  SelectField,
+  NoticeLine,
+  Page,
+  errorNotice,
+  type Notice,
+} from '../components/ui';
 import { download, toCsv } from '../csv';
 import type { AuditEvent, User } from '../graph';
 import { formatDateTime, fromLocalInput } from '../time';
@@ -148,47 +155,39 @@ export function AuditPage() {
   return (
     <Page title="Audit" intro="Every change, decision and refusal, newest first.">
       <form className="card filters" onSubmit={(event) => void search(event)} aria-label="Filters">
-        <div className="field">
-          <label htmlFor="audit-from">From</label>
-          <input
-            id="audit-from"
-            type="datetime-local"
-            value={filters.from}
-            onChange={(e) => set('from')(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-to">Until</label>
-          <input
-            id="audit-to"
-            type="datetime-local"
-            value={filters.to}
-            onChange={(e) => set('to')(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-category">Category</label>
-          <select
-            id="audit-category"
-            value={filters.category}
-            onChange={(e) => set('category')(e.target.value)}
-          >
-            <option value="">All</option>
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="audit-initiator">Initiated by (user name)</label>
-          <input
-            id="audit-initiator"
-            value={filters.initiator}
-            onChange={(e) => set('initiator')(e.target.value)}
-          />
-        </div>
+        <TextField
+          id="audit-from"
+          label="From"
+          type="datetime-local"
+          value={filters.from}
+          onChange={set('from')}
+        />
+        <TextField
+          id="audit-to"
+          label="Until"
+          type="datetime-local"
+          value={filters.to}
+          onChange={set('to')}
+        />
+        <SelectField
+          id="audit-category"
+          label="Category"
+          value={filters.category}
+          onChange={set('category')}
+        >
+          <option value="">All</option>
+          {CATEGORIES.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </SelectField>
+        <TextField
+          id="audit-initiator"
+          label="Initiated by (user name)"
+          value={filters.initiator}
+          onChange={set('initiator')}
+        />
         <div className="actions">
           <button type="submit" className="primary" disabled={busy}>
             Show events

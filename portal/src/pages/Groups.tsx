@@ -1,7 +1,16 @@
 import { useState, type FormEvent } from 'react';
 import { get, getAll, odataString, PIM, post, query } from '../api';
 import { PolicyForm } from '../components/PolicyForm';
-import { LoadState, NoticeLine, Page, errorNotice, useLoad, type Notice } from '../components/ui';
+import {
+  TextField,
+  SelectField,
+  LoadState,
+  NoticeLine,
+  Page,
+  errorNotice,
+  useLoad,
+  type Notice,
+} from '../components/ui';
 import { RoleIds, endOf, type AccessId, type Group, type Schedule, type User } from '../graph';
 import { requestsUrl, rolesOfGroup, type Kind } from '../pim';
 import { useSession } from '../session';
@@ -116,17 +125,15 @@ export function GroupPage(props: { groupId: string }) {
             <AddAssignment group={group} onChange={changed} />
             <section className="card" aria-labelledby="settings-title">
               <h2 id="settings-title">Settings</h2>
-              <div className="field">
-                <label htmlFor="settings-for">Settings for</label>
-                <select
-                  id="settings-for"
-                  value={settingsFor}
-                  onChange={(event) => setSettingsFor(event.target.value as AccessId)}
-                >
-                  <option value="member">Members</option>
-                  <option value="owner">Owners</option>
-                </select>
-              </div>
+              <SelectField
+                id="settings-for"
+                label="Settings for"
+                value={settingsFor}
+                onChange={setSettingsFor}
+              >
+                <option value="member">Members</option>
+                <option value="owner">Owners</option>
+              </SelectField>
               <PolicyForm key={settingsFor} groupId={group.id} accessId={settingsFor} />
             </section>
           </>
@@ -241,25 +248,21 @@ function AssignmentRow(props: {
             }
           >
             {mode === 'change' ? (
-              <div className="field">
-                <label htmlFor={`${formId}-end`}>Ends (empty: never)</label>
-                <input
-                  id={`${formId}-end`}
-                  type="datetime-local"
-                  value={endValue}
-                  onChange={(event) => setEndValue(event.target.value)}
-                />
-              </div>
-            ) : null}
-            <div className="field">
-              <label htmlFor={`${formId}-why`}>Justification</label>
-              <input
-                id={`${formId}-why`}
-                maxLength={500}
-                value={justification}
-                onChange={(event) => setJustification(event.target.value)}
+              <TextField
+                id={`${formId}-end`}
+                label="Ends (empty: never)"
+                type="datetime-local"
+                value={endValue}
+                onChange={setEndValue}
               />
-            </div>
+            ) : null}
+            <TextField
+              id={`${formId}-why`}
+              label="Justification"
+              maxLength={500}
+              value={justification}
+              onChange={setJustification}
+            />
             <NoticeLine notice={notice} />
             <div className="actions">
               <button
@@ -354,73 +357,51 @@ function AddAssignment(props: { group: Group; onChange: (notice: Notice) => void
       <h2 id="add-title">Add an assignment</h2>
       <form onSubmit={(event) => void submit(event)}>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor="add-user">User</label>
-            <select
-              id="add-user"
-              required
-              value={principalId}
-              onChange={(event) => setPrincipalId(event.target.value)}
-            >
-              <option value="">Choose a user</option>
-              {(users.data ?? []).map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.displayName} ({u.userPrincipalName})
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="add-access">As</label>
-            <select
-              id="add-access"
-              value={accessId}
-              onChange={(event) => setAccessId(event.target.value as AccessId)}
-            >
-              <option value="member">Member</option>
-              <option value="owner">Owner</option>
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="add-kind">Assignment</label>
-            <select
-              id="add-kind"
-              value={kind}
-              onChange={(event) => setKind(event.target.value as Kind)}
-            >
-              <option value="eligibility">Eligible (activates when needed)</option>
-              <option value="assignment">Active (holds it now)</option>
-            </select>
-          </div>
+          <SelectField
+            id="add-user"
+            label="User"
+            required
+            value={principalId}
+            onChange={setPrincipalId}
+          >
+            <option value="">Choose a user</option>
+            {(users.data ?? []).map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.displayName} ({u.userPrincipalName})
+              </option>
+            ))}
+          </SelectField>
+          <SelectField id="add-access" label="As" value={accessId} onChange={setAccessId}>
+            <option value="member">Member</option>
+            <option value="owner">Owner</option>
+          </SelectField>
+          <SelectField id="add-kind" label="Assignment" value={kind} onChange={setKind}>
+            <option value="eligibility">Eligible (activates when needed)</option>
+            <option value="assignment">Active (holds it now)</option>
+          </SelectField>
         </div>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor="add-end">Ends (empty: never)</label>
-            <input
-              id="add-end"
-              type="datetime-local"
-              value={endValue}
-              onChange={(event) => setEndValue(event.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="add-why">Justification</label>
-            <input
-              id="add-why"
-              maxLength={500}
-              value={justification}
-              onChange={(event) => setJustification(event.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="add-ticket">Ticket number</label>
-            <input
-              id="add-ticket"
-              maxLength={100}
-              value={ticket}
-              onChange={(event) => setTicket(event.target.value)}
-            />
-          </div>
+          <TextField
+            id="add-end"
+            label="Ends (empty: never)"
+            type="datetime-local"
+            value={endValue}
+            onChange={setEndValue}
+          />
+          <TextField
+            id="add-why"
+            label="Justification"
+            maxLength={500}
+            value={justification}
+            onChange={setJustification}
+          />
+          <TextField
+            id="add-ticket"
+            label="Ticket number"
+            maxLength={100}
+            value={ticket}
+            onChange={setTicket}
+          />
         </div>
         <NoticeLine notice={notice} />
         <button type="submit" className="primary" disabled={busy}>

@@ -1,5 +1,13 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { LoadState, NoticeLine, Page, errorNotice, useLoad, type Notice } from '../components/ui';
+import {
+  TextField,
+  LoadState,
+  NoticeLine,
+  Page,
+  errorNotice,
+  useLoad,
+  type Notice,
+} from '../components/ui';
 import { describeError, failedRules } from '../errors';
 import { endOf, type Schedule } from '../graph';
 import {
@@ -441,26 +449,22 @@ function ActivationForm(props: {
       ) : null}
       {needs.ticket || !needs.known ? (
         <div className="field-row">
-          <div className="field">
-            <label htmlFor="activate-ticket">Ticket number</label>
-            <input
-              id="activate-ticket"
-              required={needs.ticket}
-              maxLength={100}
-              value={ticketNumber}
-              onChange={(event) => setTicketNumber(event.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="activate-ticket-system">Ticket system</label>
-            <input
-              id="activate-ticket-system"
-              maxLength={100}
-              placeholder="e.g. Jira"
-              value={ticketSystem}
-              onChange={(event) => setTicketSystem(event.target.value)}
-            />
-          </div>
+          <TextField
+            id="activate-ticket"
+            label="Ticket number"
+            required={needs.ticket}
+            maxLength={100}
+            value={ticketNumber}
+            onChange={setTicketNumber}
+          />
+          <TextField
+            id="activate-ticket-system"
+            label="Ticket system"
+            maxLength={100}
+            placeholder="e.g. Jira"
+            value={ticketSystem}
+            onChange={setTicketSystem}
+          />
         </div>
       ) : null}
       {needs.mfa ? (
@@ -606,26 +610,22 @@ function MoreTimeForm(props: {
       onSubmit={(event) => void submit(event)}
       aria-label={`${verb} ${name}`}
     >
-      <div className="field">
-        <label htmlFor={`${id}-end`}>New end</label>
-        <input
-          id={`${id}-end`}
-          type="datetime-local"
-          required
-          value={endValue}
-          onChange={(event) => setEndValue(event.target.value)}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-why`}>Justification</label>
-        <input
-          id={`${id}-why`}
-          required
-          maxLength={500}
-          value={justification}
-          onChange={(event) => setJustification(event.target.value)}
-        />
-      </div>
+      <TextField
+        id={`${id}-end`}
+        label="New end"
+        type="datetime-local"
+        required
+        value={endValue}
+        onChange={setEndValue}
+      />
+      <TextField
+        id={`${id}-why`}
+        label="Justification"
+        required
+        maxLength={500}
+        value={justification}
+        onChange={setJustification}
+      />
       <NoticeLine notice={notice} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>

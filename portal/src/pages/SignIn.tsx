@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { signIn } from '../account';
-import { NoticeLine, Page, errorNotice, type Notice } from '../components/ui';
+import { TextField, NoticeLine, Page, errorNotice, type Notice } from '../components/ui';
 
 /** Password first; the one-time code too for those who have an authenticator. */
 export function SignInPage(props: { onSignedIn: (mfa: boolean) => void }) {
@@ -30,31 +30,27 @@ export function SignInPage(props: { onSignedIn: (mfa: boolean) => void }) {
   return (
     <Page title="Sign in to Elevate" intro="Just-in-time access to privileged groups.">
       <form className="card narrow" onSubmit={(event) => void submit(event)}>
-        <div className="field">
-          <label htmlFor="sign-in-user">User name</label>
-          <input
-            id="sign-in-user"
-            name="username"
-            type="text"
-            autoComplete="username"
-            placeholder="name@example.com"
-            required
-            value={username}
-            onChange={(event) => setUsername(event.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="sign-in-password">Password</label>
-          <input
-            id="sign-in-password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-        </div>
+        <TextField
+          id="sign-in-user"
+          label="User name"
+          name="username"
+          type="text"
+          autoComplete="username"
+          placeholder="name@example.com"
+          required
+          value={username}
+          onChange={setUsername}
+        />
+        <TextField
+          id="sign-in-password"
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={setPassword}
+        />
         <div className="field checkbox">
           <input
             id="sign-in-has-otp"
