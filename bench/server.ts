@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type * as AppModule from '../src/app.js';
 import type * as ConfigModule from '../src/config.js';
 import type * as DatabaseModule from '../src/db/database.js';
+import type * as HeapModule from '../src/heap.js';
 
 export type ServerMessage =
   { type: 'listening'; port: number } | { type: 'usage'; rss: number; cpuMicros: number };
@@ -19,6 +20,8 @@ export type ParentMessage = { type: 'usage' } | { type: 'stop' };
 
 const appDir = process.env.BENCH_APP_DIR || fileURLToPath(new URL('../src/', import.meta.url));
 const load = async <T>(file: string) => (await import(path.join(appDir, file))) as T;
+// As `elevate serve` does, before the rest loads.
+(await load<typeof HeapModule>('heap.js')).limitHeapGrowth();
 const { buildApp } = await load<typeof AppModule>('app.js');
 const { loadConfig } = await load<typeof ConfigModule>('config.js');
 const { openDatabase } = await load<typeof DatabaseModule>('db/database.js');

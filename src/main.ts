@@ -3,16 +3,21 @@ import { Command } from 'commander';
 import type { App } from './app.js';
 import { registerClientCommands } from './cli/index.js';
 import { ConfigError, loadConfig } from './config.js';
+import { limitHeapGrowth } from './heap.js';
 
 // The server's modules (Fastify, the database drivers, argon2, nodemailer) are imported only by
 // the commands that need them, so that the client commands start in a fraction of the time.
-const serverModules = async () => ({
-  ...(await import('./app.js')),
-  ...(await import('./db/database.js')),
-  ...(await import('./db/migrate.js')),
-  ...(await import('./demo/seed.js')),
-  ...(await import('./jobs/loop.js')),
-});
+const serverModules = async () => {
+  // Before the server's modules load, so that loading them does not grow the heap already.
+  limitHeapGrowth();
+  return {
+    ...(await import('./app.js')),
+    ...(await import('./db/database.js')),
+    ...(await import('./db/migrate.js')),
+    ...(await import('./demo/seed.js')),
+    ...(await import('./jobs/loop.js')),
+  };
+};
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
