@@ -21,22 +21,24 @@ export class ServerProcess {
     });
   }
 
-  /** `nodeOptions` go before the script, for `--cpu-prof` and its kin. */
+  /**
+   * `nodeOptions` go before the script, for `--cpu-prof` and its kin. `script` is
+   * `bench/server.ts`, run through tsx, or a JavaScript build of it, run by plain node as
+   * production runs: tsx alone holds some 45 MiB, which would count as the server's memory.
+   */
   static async start(
     env: Record<string, string>,
     cwd: string,
     nodeOptions: string[] = [],
+    script = path.join(REPO, 'bench', 'server.ts'),
   ): Promise<ServerProcess> {
-    const child = spawn(
-      process.execPath,
-      [...nodeOptions, '--import', TSX, path.join(REPO, 'bench', 'server.ts')],
-      {
-        cwd,
-        env: { ...process.env, ...env },
-        // The server's request log goes where a production log would, but nobody reads it here.
-        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      },
-    );
+    const loader = script.endsWith('.ts') ? ['--import', TSX] : [];
+    const child = spawn(process.execPath, [...nodeOptions, ...loader, script], {
+      cwd,
+      env: { ...process.env, ...env },
+      // The server's request log goes where a production log would, but nobody reads it here.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
       child.on('message', (message: ServerMessage) => {

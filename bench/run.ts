@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
+import ts from 'typescript';
 import { buildApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Db, type DialectName } from '../src/db/database.js';
@@ -200,6 +201,8 @@ interface ServeCommand {
   description: string;
   /** The tsc build the server under test runs, or null for the sources through tsx. */
   appDir: string | null;
+  /** `bench/server.ts`, or its JavaScript build next to `appDir`. */
+  benchServer: string;
 }
 
 async function benchDatabase(target: Target, serve: ServeCommand): Promise<DatabaseResults> {
@@ -237,6 +240,7 @@ async function benchDatabase(target: Target, serve: ServeCommand): Promise<Datab
       },
       database.dir,
       profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : [],
+      serve.benchServer,
     );
     let http: DatabaseResults['http'];
     let memory: DatabaseResults['memory'];
@@ -570,20 +574,22 @@ function toMiB(bytes: number): number {
 }
 
 /**
- * How start-up is timed: `node dist/main.js serve` from a build of this working tree, the way
- * `npm start` runs; a quick run, or a tree that does not build, uses `tsx` on the sources.
+ * What runs as the server under test: `node dist/main.js serve` from a build of this working
+ * tree, the way `npm start` runs, and `bench/server.ts` built beside it; a tree that does not
+ * build runs its sources through tsx instead.
  */
 function prepareServeCommand(): ServeCommand {
   const tsx = {
     command: ['--import', TSX, path.join(REPO, 'src', 'main.ts'), 'serve'],
     description: '`node --import tsx src/main.ts serve` (sources compiled at start by tsx)',
     appDir: null,
+    benchServer: path.join(REPO, 'bench', 'server.ts'),
   };
-  if (quick) return tsx;
 
   // Under node_modules, so that the build resolves the project's dependencies as dist/ does.
   const out = path.join(REPO, 'node_modules', '.cache', 'elevate-bench', 'dist');
-  log('Building the server for the start-up measurement...');
+  fs.rmSync(out, { recursive: true, force: true });
+  log('Building the server...');
   spawnSync(
     process.execPath,
     [
@@ -597,10 +603,18 @@ function prepareServeCommand(): ServeCommand {
   );
   const main = path.join(out, 'main.js');
   if (!fs.existsSync(main)) return tsx;
+
+  const benchServer = path.join(out, 'bench-server.js');
+  const source = fs.readFileSync(path.join(REPO, 'bench', 'server.ts'), 'utf8');
+  const built = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+  });
+  fs.writeFileSync(benchServer, built.outputText);
   return {
     command: [main, 'serve'],
     description: '`node dist/main.js serve`, built with tsc from this working tree',
     appDir: out,
+    benchServer,
   };
 }
 
