@@ -205,7 +205,11 @@ export class JobsService {
     }
   }
 
-  /** Schedules that ran out: `Expired`, with their audit event and, if remindable, an email. */
+  /**
+   * Schedules that ran out: `Expired`, with their audit event and, if remindable, an email. The
+   * batch is set-based: one update moves them all, a few multi-row inserts write their audit
+   * events, and the notifier shares its reads of a group among that group's schedules.
+   */
   private expireBatch(limit: number): Promise<BatchResult> {
     return this.db.kysely.transaction().execute(async (trx) => {
       const now = this.clock.now().toISOString();
@@ -215,14 +219,15 @@ export class JobsService {
         due.map((s) => s.id),
         now,
       );
-      const targets = await this.targetsOf(trx, due);
+      const expired = due.filter((schedule) => moved.has(schedule.id));
+      const targets = await this.targetsOf(trx, expired);
 
-      for (const schedule of due) {
-        if (!moved.has(schedule.id)) continue;
-        await this.audit.record(trx, systemActor(), expiredEvent(schedule, targets(schedule)));
-        if (remindable(schedule)) {
-          await this.notifier.notify(trx, { type: 'assignmentEnded', scheduleId: schedule.id });
-        }
+      await this.audit.recordMany(
+        trx,
+        expired.map((s) => ({ actor: systemActor(), event: expiredEvent(s, targets(s)) })),
+      );
+      for (const schedule of expired.filter(remindable)) {
+        await this.notifier.notify(trx, { type: 'assignmentEnded', scheduleId: schedule.id });
       }
       return { handled: moved.size, done: due.length < limit, next: null };
     });
