@@ -260,26 +260,38 @@ export class JobsService {
       );
       const targets = kind === 'started' ? await this.targetsOf(trx, rows) : () => [];
 
-      let handled = 0;
-      for (const row of rows) {
+      const marked = rows.map((row) => {
         const at = kind === 'started' ? row.start_at : (row.end_at ?? '');
         const threshold = Date.parse(at) - offset;
-        if (!isDue(kind, row, threshold)) continue;
+        const mark = {
+          key: `${kind}:${row.id}:${at}`,
+          kind,
+          due_at: iso(threshold),
+          done_at: iso(now),
+        };
+        return { row, mark, due: isDue(kind, row, threshold) };
+      });
+      const inserted = await store.insertMarks(
+        trx,
+        marked.filter((m) => m.due).map((m) => m.mark),
+      );
+      const fresh = marked.filter((m) => inserted.has(m.mark.key)).map((m) => m.row);
 
-        const key = `${kind}:${row.id}:${at}`;
-        const mark = { key, kind, due_at: iso(threshold), done_at: iso(now) };
-        if (!(await store.insertMark(trx, mark))) continue;
-        if (kind === 'started') {
-          await this.audit.record(trx, systemActor(), startedEvent(row, targets(row)));
-        } else {
+      if (kind === 'started') {
+        await this.audit.recordMany(
+          trx,
+          fresh.map((row) => ({ actor: systemActor(), event: startedEvent(row, targets(row)) })),
+        );
+      } else {
+        for (const row of fresh) {
           await this.notifier.notify(trx, {
             type: 'assignmentEnding',
             scheduleId: row.id,
             daysLeft: DAYS_LEFT[kind],
           });
         }
-        handled += 1;
       }
+      const handled = fresh.length;
 
       const last = rows.at(-1);
       const done = rows.length < limit || last === undefined;
