@@ -155,7 +155,8 @@ export class JobsLoop {
   private mustLook(): boolean {
     if (this.lookedAt === null) return true;
     const since = this.now() - this.lookedAt;
-    if (since >= this.settings.maxSleepMs) return true;
+    // A clock set back makes what the loop knows as old as the jump: it looks again.
+    if (since < 0 || since >= this.settings.maxSleepMs) return true;
     return this.untoldWrite && since >= this.settings.lookAgainMs;
   }
 

@@ -9,6 +9,7 @@ import type { ScheduleRow } from '../pim/schema.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import { expiredEvent, startedEvent } from './activities.js';
+import { DAY_MS, OFFSET_MS, remindable } from './due.js';
 import * as store from './store.js';
 import type { Position, ThresholdKind } from './store.js';
 
@@ -67,14 +68,6 @@ interface BatchResult {
   next: Position | null;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** How long before a schedule's start or end each threshold kind falls due. */
-const OFFSET_MS: Record<ThresholdKind, number> = {
-  started: 0,
-  ending14: 14 * DAY_MS,
-  ending1: DAY_MS,
-};
 const DAYS_LEFT = { ending14: 14, ending1: 1 } as const;
 
 /**
@@ -346,11 +339,6 @@ export class JobsService {
 function isDue(kind: ThresholdKind, row: ScheduleRow, threshold: number): boolean {
   if (kind === 'started') return true;
   return Date.parse(row.modified_at) < threshold && Date.parse(row.start_at) <= threshold;
-}
-
-/** Eligibilities and assigned assignments get reminders; activations last hours, not weeks. */
-function remindable(schedule: ScheduleRow): boolean {
-  return schedule.kind === 'eligibility' || schedule.assignment_type === 'assigned';
 }
 
 function systemActor() {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { dueTimesOf } from '../../src/jobs/due.js';
 import type { Sleeper } from '../../src/jobs/loop.js';
 import { HOUR, MINUTE, SECOND } from '../support/clock.js';
 import { describeEachDatabase, type TestElevate } from '../support/elevate.js';
@@ -147,8 +148,17 @@ describeEachDatabase(
         start: new Date(now),
         end: new Date(now + 10 * SECOND),
       });
+      // This instance's own write tells what it made due: an activation that ends in 20 seconds.
+      const told = dueTimesOf({
+        kind: 'assignment',
+        assignment_type: 'activated',
+        start_at: new Date(now).toISOString(),
+        end_at: new Date(now + 20 * SECOND).toISOString(),
+        modified_at: new Date(now).toISOString(),
+      });
+      assert.deepEqual(told, [new Date(now + 20 * SECOND)]);
       asked = sleeper.nextSleep();
-      elevate().app.jobs.wake([new Date(now + 20 * SECOND), null]);
+      elevate().app.jobs.wake([...told, null]);
       assert.equal(await asked, 20 * SECOND);
 
       // A later time, or none at all, changes nothing.
