@@ -52,63 +52,87 @@ export class AuditLog {
   constructor(private readonly clock: Clock) {}
 
   async record(db: Kysely<Database>, actor: Actor, event: AuditEvent): Promise<void> {
-    const id = newId();
-    const caller = actor.caller;
-    const initiatedBy = caller
-      ? {
-          user: {
-            id: caller.userId,
-            displayName: caller.displayName,
-            userPrincipalName: caller.userPrincipalName,
-            ipAddress: caller.ip,
-          },
-          app: null,
-        }
-      : { user: null, app: { displayName: 'Elevate', servicePrincipalId: null } };
+    await this.recordMany(db, [{ actor, event }]);
+  }
 
-    const details = Object.entries(event.details ?? {})
-      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-      .map(([key, value]) => ({ key, value: value.slice(0, MAX_DETAIL) }));
+  /**
+   * Writes many events with a few multi-row inserts, as a jobs batch that expires hundreds of
+   * schedules does; each event is stored exactly as `record` would store it.
+   */
+  async recordMany(
+    db: Kysely<Database>,
+    entries: readonly { actor: Actor; event: AuditEvent }[],
+  ): Promise<void> {
+    const at = this.clock.now().toISOString();
+    const events = entries.map(({ actor, event }) => eventRow(actor, event, at));
+    const targets = events.flatMap((row, index) => {
+      const ids = new Set((entries[index]?.event.targets ?? []).map((t) => t.id));
+      return [...ids].map((target_id) => ({ audit_event_id: row.id, target_id }));
+    });
 
-    await db
-      .insertInto('audit_events')
-      .values({
-        id,
-        activity_date_time: this.clock.now().toISOString(),
-        category: event.category,
-        logged_by_service: event.service,
-        activity_display_name: event.activity,
-        operation_type: event.operationType,
-        result: event.result,
-        result_reason: event.resultReason ?? '',
-        initiator_id: caller?.userId ?? null,
-        initiated_by: JSON.stringify(initiatedBy),
-        target_resources: JSON.stringify(
-          event.targets.map((t) => ({
-            id: t.id,
-            displayName: t.displayName ?? null,
-            type: t.type,
-            userPrincipalName: t.userPrincipalName ?? null,
-            modifiedProperties: (t.modifiedProperties ?? []).map((p) => ({
-              displayName: p.displayName,
-              oldValue: cut(p.oldValue),
-              newValue: cut(p.newValue),
-            })),
-          })),
-        ),
-        additional_details: JSON.stringify(details),
-        correlation_id: actor.correlationId,
-      })
-      .execute();
-
-    const targetIds = [...new Set(event.targets.map((t) => t.id))];
-    if (targetIds.length > 0) {
+    for (let from = 0; from < events.length; from += ROWS_PER_INSERT) {
+      await db
+        .insertInto('audit_events')
+        .values(events.slice(from, from + ROWS_PER_INSERT))
+        .execute();
+    }
+    for (let from = 0; from < targets.length; from += ROWS_PER_INSERT) {
       await db
         .insertInto('audit_targets')
-        .values(targetIds.map((target_id) => ({ audit_event_id: id, target_id })))
+        .values(targets.slice(from, from + ROWS_PER_INSERT))
         .execute();
     }
   }
+}
+
+/** Rows per insert statement: well under both dialects' limits on bound parameters. */
+const ROWS_PER_INSERT = 200;
+
+function eventRow(actor: Actor, event: AuditEvent, at: string) {
+  const caller = actor.caller;
+  const initiatedBy = caller
+    ? {
+        user: {
+          id: caller.userId,
+          displayName: caller.displayName,
+          userPrincipalName: caller.userPrincipalName,
+          ipAddress: caller.ip,
+        },
+        app: null,
+      }
+    : { user: null, app: { displayName: 'Elevate', servicePrincipalId: null } };
+
+  const details = Object.entries(event.details ?? {})
+    .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+    .map(([key, value]) => ({ key, value: value.slice(0, MAX_DETAIL) }));
+
+  return {
+    id: newId(),
+    activity_date_time: at,
+    category: event.category,
+    logged_by_service: event.service,
+    activity_display_name: event.activity,
+    operation_type: event.operationType,
+    result: event.result,
+    result_reason: event.resultReason ?? '',
+    initiator_id: caller?.userId ?? null,
+    initiated_by: JSON.stringify(initiatedBy),
+    target_resources: JSON.stringify(
+      event.targets.map((t) => ({
+        id: t.id,
+        displayName: t.displayName ?? null,
+        type: t.type,
+        userPrincipalName: t.userPrincipalName ?? null,
+        modifiedProperties: (t.modifiedProperties ?? []).map((p) => ({
+          displayName: p.displayName,
+          oldValue: cut(p.oldValue),
+          newValue: cut(p.newValue),
+        })),
+      })),
+    ),
+    additional_details: JSON.stringify(details),
+    correlation_id: actor.correlationId,
+  };
 }
 
 function cut(value: string | null): string | null {

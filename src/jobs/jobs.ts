@@ -40,8 +40,9 @@ export class Jobs {
     this.loop.start();
   }
 
-  wake(): void {
-    this.loop.wake();
+  /** After a write: `dueAt` lists the due times it made, if the writer knows them. */
+  wake(dueAt?: readonly (Date | string | null)[]): void {
+    this.loop.wake(dueAt);
   }
 
   /** Calls `listener` after each pass of the loop that did something. */

@@ -12,12 +12,19 @@ export interface LoopSettings {
   busyRetryMs: number;
   /** The first pause after a failed pass; it doubles with each failure, up to `maxSleepMs`. */
   retryMs: number;
+  /**
+   * The shortest time between two looks at the database prompted by writes that did not say
+   * what they made due: many such writes in a burst cost one look, made this long after the
+   * previous one at most, which is also the most they add to the lag of their side effects.
+   */
+  lookAgainMs: number;
 }
 
 export const DEFAULT_LOOP_SETTINGS: LoopSettings = {
   maxSleepMs: 60_000,
   busyRetryMs: 1_000,
   retryMs: 1_000,
+  lookAgainMs: 1_000,
 };
 
 /** Waits, and can be cut short. The loop's only timer; tests give the loop their own. */
@@ -28,15 +35,29 @@ export interface Sleeper {
 
 /**
  * Runs the jobs in the server process: a pass whenever something is due, then a sleep until the
- * next due item, as the database says, never longer than `maxSleepMs`. A write that creates a
- * nearer item wakes it at once through `wake()`. Times come from the clock, so a clock that
- * jumps forward simply makes more items due and the next pass catches up.
+ * next due item, never longer than `maxSleepMs`. It keeps the next due time in memory, learnt
+ * from the database after each pass and at least every `maxSleepMs`, and from the writes of its
+ * own instance through `wake()`. A write that says which due times it made moves the wake-up
+ * with no query; one that does not makes the loop look again, at most once per `lookAgainMs`.
+ * Times come from the clock, so a clock that jumps forward simply makes more items due and the
+ * next pass catches up.
  */
 export class JobsLoop {
   private running = false;
   private woken = false;
   private finished: Promise<void> = Promise.resolve();
   private readonly workListeners: (() => void)[] = [];
+  /**
+   * What the loop knows of the database: when it last looked; the earliest due time it found
+   * then or was told of since (Infinity for none); the earliest told since the look began; and
+   * whether a write since then did not tell. Knowing too early a time is harmless (a pass finds
+   * nothing to do, and looks again); only the writes of other instances can be missed, and the
+   * look every `maxSleepMs` finds those.
+   */
+  private lookedAt: number | null = null;
+  private nextDue = Infinity;
+  private toldDue = Infinity;
+  private untoldWrite = false;
 
   constructor(
     private readonly jobs: JobsService,
@@ -53,12 +74,25 @@ export class JobsLoop {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.lookedAt = null;
     this.finished = this.run();
   }
 
-  /** Something changed: look again at what is due next, now rather than after the sleep. */
-  wake(): void {
+  /**
+   * Something was written that may have made an item due soon. `dueAt` lists the due times the
+   * write made (a schedule's start and end, a stage's deadline); without it the loop looks at
+   * the database again, after at most `lookAgainMs`.
+   */
+  wake(dueAt?: readonly (Date | string | null)[]): void {
     if (!this.running) return;
+    if (dueAt === undefined) {
+      this.untoldWrite = true;
+    } else {
+      const earliest = Math.min(...dueAt.map(toMs));
+      this.toldDue = Math.min(this.toldDue, earliest);
+      if (!(earliest < this.nextDue)) return;
+      this.nextDue = earliest;
+    }
     this.woken = true;
     this.sleeper.interrupt();
   }
@@ -86,6 +120,8 @@ export class JobsLoop {
       } catch (error) {
         failures += 1;
         delay = Math.min(this.settings.maxSleepMs, this.settings.retryMs * 2 ** (failures - 1));
+        // After a failure nothing in memory is trusted: the next step looks again.
+        this.lookedAt = null;
         this.log.error({ err: error, failures, retryInMs: delay }, 'jobs pass failed');
       }
 
@@ -95,10 +131,10 @@ export class JobsLoop {
     }
   }
 
-  /** One look at the database, and a pass if anything is due; answers how long to sleep. */
+  /** A look at the database if one is needed, and a pass if anything is due; answers the sleep. */
   private async step(): Promise<number> {
-    const wait = await this.untilDue();
-    if (wait > 0) return wait;
+    if (this.mustLook()) await this.look();
+    if (this.untilDue() > 0) return this.sleepLength();
 
     const report = await this.jobs.runPass({ shouldStop: () => !this.running });
     const handled = total(report);
@@ -109,22 +145,53 @@ export class JobsLoop {
       );
       for (const listener of this.workListeners) listener();
     }
+    await this.look();
     if (handled > 0 || !report.completed) return 0;
 
     // A pass that did nothing while work is still due: another instance is doing it.
-    const after = await this.untilDue();
-    return after > 0 ? after : this.settings.busyRetryMs;
+    return this.untilDue() > 0 ? this.sleepLength() : this.settings.busyRetryMs;
   }
 
-  private async untilDue(): Promise<number> {
+  private mustLook(): boolean {
+    if (this.lookedAt === null) return true;
+    const since = this.now() - this.lookedAt;
+    // A clock set back makes what the loop knows as old as the jump: it looks again.
+    if (since < 0 || since >= this.settings.maxSleepMs) return true;
+    return this.untoldWrite && since >= this.settings.lookAgainMs;
+  }
+
+  private async look(): Promise<void> {
+    const lookedAt = this.now();
+    // A write that commits while the query runs may be missing from its answer, so what it
+    // tells (or that it did not tell) is kept for after the look.
+    this.untoldWrite = false;
+    this.toldDue = Infinity;
     const due = await this.jobs.nextDueAt();
-    if (due === null) return this.settings.maxSleepMs;
-    return Math.min(due.getTime() - this.now(), this.settings.maxSleepMs);
+    this.lookedAt = lookedAt;
+    this.nextDue = Math.min(due?.getTime() ?? Infinity, this.toldDue);
+  }
+
+  private untilDue(): number {
+    return this.nextDue - this.now();
+  }
+
+  /** Until the next due item, the next periodic look, or the look an untold write asked for. */
+  private sleepLength(): number {
+    const lookedAt = this.lookedAt ?? this.now();
+    const nextLook =
+      lookedAt + (this.untoldWrite ? this.settings.lookAgainMs : this.settings.maxSleepMs);
+    return Math.max(1, Math.min(this.nextDue, nextLook) - this.now());
   }
 
   private now(): number {
     return this.clock.now().getTime();
   }
+}
+
+function toMs(at: Date | string | null): number {
+  if (at === null) return Infinity;
+  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
+  return Number.isNaN(ms) ? Infinity : ms;
 }
 
 export function total(report: PassReport): number {

@@ -127,18 +127,29 @@ export function thresholdCandidates(
     .execute();
 }
 
-/** Records a side effect; false when it was already recorded, and must not happen again. */
-export async function insertMark(
+/**
+ * Records side effects; answers the keys it recorded. A key recorded before is left out: its
+ * side effect happened already and must not happen again.
+ */
+export async function insertMarks(
   db: Db,
-  mark: { key: string; kind: ThresholdKind; due_at: string; done_at: string },
-): Promise<boolean> {
-  const result = await db
-    .insertInto('job_marks')
-    .values(mark)
-    .onConflict((oc) => oc.column('key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  marks: { key: string; kind: ThresholdKind; due_at: string; done_at: string }[],
+): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (let from = 0; from < marks.length; from += MARKS_PER_INSERT) {
+    const rows = await db
+      .insertInto('job_marks')
+      .values(marks.slice(from, from + MARKS_PER_INSERT))
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .execute();
+    for (const row of rows) inserted.add(row.key);
+  }
+  return inserted;
 }
+
+/** Rows per insert: well under both dialects' limits on bound parameters. */
+const MARKS_PER_INSERT = 500;
 
 /** Forgets marks that no cursor can reach again. */
 export async function pruneMarks(db: Db, kind: ThresholdKind, before: string): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
+import { dueTimesOf } from '../../src/jobs/due.js';
 import type { Sleeper } from '../../src/jobs/loop.js';
 import { HOUR, MINUTE, SECOND } from '../support/clock.js';
 import { describeEachDatabase, type TestElevate } from '../support/elevate.js';
@@ -7,6 +8,7 @@ import { activate, makeEligible, submit } from '../pim/support.js';
 import {
   auditCount,
   createNotificationsTable,
+  insertAssignments,
   RecordingNotifier,
   scheduleStatus,
 } from './support.js';
@@ -91,6 +93,85 @@ describeEachDatabase(
 
       await elevate().app.jobs.stop();
       assert.equal(elevate().app.jobs.isRunning, false);
+    });
+
+    it('looks at the database once for a burst of writes that do not say what they made due', async () => {
+      const group = await elevate().createGroup();
+      const users = [await elevate().createUser(), await elevate().createUser()];
+      for (const user of users) await makeEligible(elevate(), user, group.id);
+
+      let asked = sleeper.nextSleep();
+      elevate().app.jobs.start();
+      assert.equal(await asked, MINUTE);
+
+      // Right after a look, each write shortens the sleep to the next look, a second after the
+      // last one, and no more: a burst of writes costs one look.
+      const activations = [];
+      for (const user of users) {
+        asked = sleeper.nextSleep();
+        activations.push(await activate(elevate(), user, group.id, { duration: 'PT30S' }));
+        assert.equal(await asked, SECOND);
+      }
+
+      // That look finds the activations, which end 30 seconds after they were made.
+      elevate().clock.advance(SECOND);
+      asked = sleeper.nextSleep();
+      sleeper.ring();
+      assert.equal(await asked, 29 * SECOND);
+
+      elevate().clock.advance(29 * SECOND);
+      asked = sleeper.nextSleep();
+      sleeper.ring();
+      assert.equal(await asked, MINUTE);
+      const db = elevate().database.db;
+      for (const activated of activations) {
+        const scheduleId = activated.body.targetScheduleId as string;
+        assert.equal(await scheduleStatus(db, scheduleId), 'Expired');
+      }
+      await elevate().app.jobs.stop();
+    });
+
+    it('wakes at a due time a write tells it, without looking at the database', async () => {
+      const group = await elevate().createGroup();
+      const user = await elevate().createUser();
+      let asked = sleeper.nextSleep();
+      elevate().app.jobs.start();
+      assert.equal(await asked, MINUTE);
+
+      // A schedule written by another instance ends in 10 seconds; this instance learns of it
+      // only by looking, so a told time 20 seconds away is what it sleeps for.
+      const now = elevate().clock.now().getTime();
+      const [unseen] = await insertAssignments(elevate().database.db, {
+        count: 1,
+        groupId: group.id,
+        principalIds: [user.id],
+        start: new Date(now),
+        end: new Date(now + 10 * SECOND),
+      });
+      // This instance's own write tells what it made due: an activation that ends in 20 seconds.
+      const told = dueTimesOf({
+        kind: 'assignment',
+        assignment_type: 'activated',
+        start_at: new Date(now).toISOString(),
+        end_at: new Date(now + 20 * SECOND).toISOString(),
+        modified_at: new Date(now).toISOString(),
+      });
+      assert.deepEqual(told, [new Date(now + 20 * SECOND)]);
+      asked = sleeper.nextSleep();
+      elevate().app.jobs.wake([...told, null]);
+      assert.equal(await asked, 20 * SECOND);
+
+      // A later time, or none at all, changes nothing.
+      elevate().app.jobs.wake([new Date(now + 40 * SECOND)]);
+      elevate().app.jobs.wake([]);
+
+      // At the told time the pass runs, and its look afterwards finds nothing left.
+      elevate().clock.advance(20 * SECOND);
+      asked = sleeper.nextSleep();
+      sleeper.ring();
+      assert.equal(await asked, MINUTE);
+      assert.equal(await scheduleStatus(elevate().database.db, unseen ?? ''), 'Expired');
+      await elevate().app.jobs.stop();
     });
 
     it('retries a failed pass after a second, and carries on once it succeeds', async () => {
