@@ -25,15 +25,16 @@ export class Recipients {
   async roleHolders(db: Db): Promise<string[]> {
     const rows = await db
       .selectFrom('role_assignments')
-      .select('principal_id')
-      .where('role_definition_id', 'in', ADMIN_ROLES)
+      .leftJoin('groups', 'groups.id', 'role_assignments.principal_id')
+      .select(['role_assignments.principal_id', 'groups.id as group_id'])
+      .where('role_assignments.role_definition_id', 'in', ADMIN_ROLES)
       .execute();
 
     const ids: string[] = [];
-    for (const { principal_id: principalId } of rows) {
+    for (const { principal_id: principalId, group_id: groupId } of rows) {
       ids.push(principalId);
-      // A role given to a group reaches its members now; a user id finds no members.
-      ids.push(...(await this.access.principalIdsOf(principalId, 'member', db)));
+      // A role given to a group reaches its members now; a user has no members to look up.
+      if (groupId !== null) ids.push(...(await this.access.principalIdsOf(groupId, 'member', db)));
     }
     return ids;
   }

@@ -28,14 +28,28 @@ export async function lockGroupAccess(
   groupId: string,
   accessId: AccessId,
 ): Promise<void> {
-  if (dialect !== 'postgres') return;
-  await db
+  if (dialect === 'postgres') await lockPolicy(db, dialect, groupId, accessId);
+}
+
+/**
+ * Takes the same lock as `lockGroupAccess` and answers the id of the policy it locked, or
+ * undefined while the group is not onboarded: a request needs the policy anyway, so on SQLite
+ * this one read does both.
+ */
+export async function lockPolicy(
+  db: Db,
+  dialect: DialectName,
+  groupId: string,
+  accessId: AccessId,
+): Promise<string | undefined> {
+  const row = await db
     .selectFrom('pim_policies')
     .select('id')
     .where('group_id', '=', groupId)
     .where('access_id', '=', accessId)
-    .forUpdate()
-    .execute();
+    .$if(dialect === 'postgres', (qb) => qb.forUpdate())
+    .executeTakeFirst();
+  return row?.id;
 }
 
 function schedulesOf(db: Db, key: ScheduleKey) {
@@ -50,11 +64,33 @@ function schedulesOf(db: Db, key: ScheduleKey) {
 
 /** Schedules of the key that are in effect now or will be: neither ended nor revoked. */
 export function liveSchedules(db: Db, key: ScheduleKey, now: string): Promise<ScheduleRow[]> {
-  return schedulesOf(db, key)
+  return inEffectOrLater(schedulesOf(db, key), now).execute();
+}
+
+/**
+ * `liveSchedules` of both kinds at once, the principal's eligibilities and assignments of the
+ * group, in one read: an activation needs both.
+ */
+export function liveSchedulesOfBothKinds(
+  db: Db,
+  key: Omit<ScheduleKey, 'kind'>,
+  now: string,
+): Promise<ScheduleRow[]> {
+  const schedules = db
+    .selectFrom('pim_schedules')
+    .selectAll()
+    .where('principal_id', '=', key.principalId)
+    .where('kind', 'in', ['eligibility', 'assignment'])
+    .where('group_id', '=', key.groupId)
+    .where('access_id', '=', key.accessId);
+  return inEffectOrLater(schedules, now).execute();
+}
+
+function inEffectOrLater(schedules: ReturnType<typeof schedulesOf>, now: string) {
+  return schedules
     .where('status', '=', 'Provisioned')
     .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
-    .orderBy('start_at')
-    .execute();
+    .orderBy('start_at');
 }
 
 /** The most recently ended schedule of the key that ran out (not one that was revoked). */
