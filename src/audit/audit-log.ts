@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
 import type { Caller } from '../http/caller.js';
 import type { Clock } from '../shared/clock.js';
@@ -70,36 +71,33 @@ export class AuditLog {
       .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
       .map(([key, value]) => ({ key, value: value.slice(0, MAX_DETAIL) }));
 
-    await db
-      .insertInto('audit_events')
-      .values({
-        id,
-        activity_date_time: this.clock.now().toISOString(),
-        category: event.category,
-        logged_by_service: event.service,
-        activity_display_name: event.activity,
-        operation_type: event.operationType,
-        result: event.result,
-        result_reason: event.resultReason ?? '',
-        initiator_id: caller?.userId ?? null,
-        initiated_by: JSON.stringify(initiatedBy),
-        target_resources: JSON.stringify(
-          event.targets.map((t) => ({
-            id: t.id,
-            displayName: t.displayName ?? null,
-            type: t.type,
-            userPrincipalName: t.userPrincipalName ?? null,
-            modifiedProperties: (t.modifiedProperties ?? []).map((p) => ({
-              displayName: p.displayName,
-              oldValue: cut(p.oldValue),
-              newValue: cut(p.newValue),
-            })),
+    await insertEvent(db, {
+      id,
+      activity_date_time: this.clock.now().toISOString(),
+      category: event.category,
+      logged_by_service: event.service,
+      activity_display_name: event.activity,
+      operation_type: event.operationType,
+      result: event.result,
+      result_reason: event.resultReason ?? '',
+      initiator_id: caller?.userId ?? null,
+      initiated_by: JSON.stringify(initiatedBy),
+      target_resources: JSON.stringify(
+        event.targets.map((t) => ({
+          id: t.id,
+          displayName: t.displayName ?? null,
+          type: t.type,
+          userPrincipalName: t.userPrincipalName ?? null,
+          modifiedProperties: (t.modifiedProperties ?? []).map((p) => ({
+            displayName: p.displayName,
+            oldValue: cut(p.oldValue),
+            newValue: cut(p.newValue),
           })),
-        ),
-        additional_details: JSON.stringify(details),
-        correlation_id: actor.correlationId,
-      })
-      .execute();
+        })),
+      ),
+      additional_details: JSON.stringify(details),
+      correlation_id: actor.correlationId,
+    });
 
     const targetIds = [...new Set(event.targets.map((t) => t.id))];
     if (targetIds.length > 0) {
@@ -110,6 +108,8 @@ export class AuditLog {
     }
   }
 }
+
+const insertEvent = preparedInsert('audit_events');
 
 function cut(value: string | null): string | null {
   return value === null ? null : value.slice(0, MAX_DETAIL);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, StoredApprover } from '../db/schema.js';
 import type { AccessService } from '../directory/access.js';
 import { findGroup, findUser, type UserRow } from '../directory/store.js';
@@ -554,12 +555,15 @@ function findScheduleById(trx: Db, id: string) {
 }
 
 async function roleNamesOf(trx: Db, groupId: string): Promise<string[]> {
-  const rows = await trx
+  const { rows } = await roleNamesQuery(trx, { groupId });
+  return [...new Set(rows.map((row) => row.display_name))];
+}
+
+const roleNamesQuery = prepared<{ groupId: string }, { display_name: string }>((db, arg) =>
+  db
     .selectFrom('role_assignments')
     .innerJoin('role_definitions', 'role_definitions.id', 'role_assignments.role_definition_id')
     .select('role_definitions.display_name')
-    .where('role_assignments.principal_id', '=', groupId)
-    .orderBy('role_definitions.display_name')
-    .execute();
-  return [...new Set(rows.map((row) => row.display_name))];
-}
+    .where('role_assignments.principal_id', '=', arg('groupId'))
+    .orderBy('role_definitions.display_name'),
+);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../../db/prepared.js';
 import type { AccessId, Database } from '../../db/schema.js';
 import { defaultRule, defaultRules } from './defaults.js';
 import { policyIdFor } from './ids.js';
@@ -88,16 +89,7 @@ export async function loadPolicyRules(
   policyId: string | undefined,
 ): Promise<PolicyView> {
   const group = groupId.toLowerCase();
-  const rows =
-    policyId === undefined
-      ? []
-      : await db
-          .selectFrom('pim_policy_rules')
-          .select('rule')
-          .where('policy_id', '=', policyId)
-          // In a stable order, so that unchanged rules read as the same text every time.
-          .orderBy('rule_id')
-          .execute();
+  const rows = policyId === undefined ? [] : (await rulesOf(db, { policyId })).rows;
 
   // A rule missing from the table counts as its default, as in `findPolicies`.
   const id = policyId ?? policyIdFor(group, accessId);
@@ -106,6 +98,15 @@ export async function loadPolicyRules(
     rows.map((row) => row.rule),
   );
 }
+
+const rulesOf = prepared<{ policyId: string }, { rule: string }>((db, arg) =>
+  db
+    .selectFrom('pim_policy_rules')
+    .select('rule')
+    .where('policy_id', '=', arg('policyId'))
+    // In a stable order, so that unchanged rules read as the same text every time.
+    .orderBy('rule_id'),
+);
 
 export async function findPolicy(
   db: Db,
