@@ -1,5 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { GroupRow, UserRow } from '../directory/store.js';
+import type { PolicyView } from '../pim/policies/model.js';
+import type { RequestRow, ScheduleRow } from '../pim/schema.js';
 
 /**
  * Something that happened to a PIM request or schedule that people may need to hear about. The
@@ -23,11 +26,25 @@ export type NotificationEvent =
   | { type: 'assignmentEnded'; scheduleId: string };
 
 /**
+ * Rows that the cause of an event has already read or written in its transaction, exactly as that
+ * transaction sees them now, so that the notifier need not read them again. Any row may be left
+ * out; the notifier reads what it is not given.
+ */
+export interface KnownRows {
+  request?: RequestRow;
+  schedules?: readonly ScheduleRow[];
+  group?: GroupRow;
+  users?: readonly UserRow[];
+  /** The policy of the request's group and access, read under the group's lock. */
+  policy?: PolicyView;
+}
+
+/**
  * Turns events into emails. `notify` runs inside the transaction of the event's cause, so the
  * emails are written (to the outbox) exactly when the change commits, and never without it.
  */
 export interface Notifier {
-  notify(trx: Kysely<Database>, event: NotificationEvent): Promise<void>;
+  notify(trx: Kysely<Database>, event: NotificationEvent, known?: KnownRows): Promise<void>;
 }
 
 /** A notifier that sends nothing, for deployments and tests that do not need email. */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, StoredApprover } from '../db/schema.js';
 import type { AccessService } from '../directory/access.js';
 import { findGroup, findUser, type UserRow } from '../directory/store.js';
@@ -12,7 +13,7 @@ import {
 } from '../pim/schema.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
-import type { NotificationEvent, Notifier } from './events.js';
+import type { KnownRows, NotificationEvent, Notifier } from './events.js';
 import { addressesOf, Recipients } from './recipients.js';
 import { insertMessage } from './store.js';
 import {
@@ -86,11 +87,12 @@ export class OutboxNotifier implements Notifier {
     this.recipients = new Recipients(options.access);
   }
 
-  async notify(trx: Db, event: NotificationEvent): Promise<void> {
+  async notify(trx: Db, event: NotificationEvent, known: KnownRows = {}): Promise<void> {
+    this.learn(trx, known);
     const planned =
       event.type === 'assignmentEnding' || event.type === 'assignmentEnded'
         ? await this.planReminder(trx, event)
-        : await this.planRequest(trx, event);
+        : await this.planRequest(trx, event, known);
     if (!planned) return;
 
     const { situation, sends } = planned;
@@ -102,24 +104,32 @@ export class OutboxNotifier implements Notifier {
   private async planRequest(
     trx: Db,
     event: Exclude<NotificationEvent, { type: 'assignmentEnding' | 'assignmentEnded' }>,
+    known: KnownRows,
   ) {
-    const request = await trx
-      .selectFrom('pim_requests')
-      .selectAll()
-      .where('id', '=', event.requestId)
-      .executeTakeFirst();
+    const request =
+      known.request?.id === event.requestId
+        ? known.request
+        : await trx
+            .selectFrom('pim_requests')
+            .selectAll()
+            .where('id', '=', event.requestId)
+            .executeTakeFirst();
     if (!request) return null;
-    const stages = await trx
-      .selectFrom('pim_approval_stages')
-      .selectAll()
-      .where('approval_id', '=', request.id)
-      .orderBy('stage_index')
-      .execute();
+    // Stages belong to an approval, whose id is its request's: a request without one has none.
+    const stages =
+      request.approval_id === null
+        ? []
+        : await trx
+            .selectFrom('pim_approval_stages')
+            .selectAll()
+            .where('approval_id', '=', request.id)
+            .orderBy('stage_index')
+            .execute();
     const decided =
       event.type === 'approvalDecided' ? stages.find((s) => s.id === event.stageId) : undefined;
     const actorId =
       decided?.reviewed_by ?? (event.type === 'requestExpired' ? null : request.created_by);
-    const situation = await this.requestSituation(trx, event.type, request, actorId);
+    const situation = await this.requestSituation(trx, event.type, request, actorId, known);
     if (!situation) return null;
     if (decided) {
       situation.facts.decision = {
@@ -244,9 +254,12 @@ export class OutboxNotifier implements Notifier {
     eventType: NotificationEvent['type'],
     request: RequestRow,
     actorId: string | null,
+    known: KnownRows,
   ): Promise<Situation | null> {
+    const schedule = (id: string) =>
+      known.schedules?.find((row) => row.id === id) ?? findScheduleById(trx, id);
     const target = request.target_schedule_id
-      ? await findScheduleById(trx, request.target_schedule_id)
+      ? await schedule(request.target_schedule_id)
       : undefined;
     const settled = request.status === 'Provisioned' || request.status === 'Revoked';
     const activation =
@@ -254,7 +267,9 @@ export class OutboxNotifier implements Notifier {
       request.action === 'selfDeactivate' ||
       (request.kind === 'assignment' && target?.assignment_type === 'activated');
     const eligibility = activation
-      ? await this.eligibilityOf(trx, target?.activated_using ?? null, request)
+      ? await (target?.activated_using
+          ? schedule(target.activated_using)
+          : this.eligibilityOf(trx, request))
       : undefined;
 
     return this.situation(trx, {
@@ -389,9 +404,8 @@ export class OutboxNotifier implements Notifier {
     };
   }
 
-  /** The eligibility an activation was made from, or the one it would be made from now. */
-  private async eligibilityOf(trx: Db, id: string | null, request: RequestRow) {
-    if (id) return findScheduleById(trx, id);
+  /** The eligibility an activation would be made from now. */
+  private eligibilityOf(trx: Db, request: RequestRow) {
     const now = this.options.clock.now().toISOString();
     return trx
       .selectFrom('pim_schedules')
@@ -412,23 +426,43 @@ export class OutboxNotifier implements Notifier {
   }
 
   /**
+   * Keeps the rows the event's cause already holds as this transaction's reads, so that
+   * `situation` finds them instead of reading them again.
+   */
+  private learn(trx: Db, known: KnownRows): void {
+    const entries = this.entriesOf(trx);
+    if (!entries) return;
+
+    const keep = (key: string, row: unknown) => entries.set(key, Promise.resolve(row));
+    if (known.group) keep(`group:${known.group.id}`, known.group);
+    for (const user of known.users ?? []) keep(`user:${user.id}`, user);
+    if (known.policy) keep(`policy:${known.policy.groupId}:${known.policy.accessId}`, known.policy);
+  }
+
+  /**
    * Reads that the notifications of one transaction share, such as a jobs batch of many schedules
    * of one group: each is made once per transaction. Outside a transaction nothing is kept, so
    * nothing can go stale.
    */
   private remember<T>(trx: Db, key: string, load: () => Promise<T>): Promise<T> {
-    if (!trx.isTransaction) return load();
-    let entries = this.shared.get(trx);
-    if (!entries) {
-      entries = new Map();
-      this.shared.set(trx, entries);
-    }
+    const entries = this.entriesOf(trx);
+    if (!entries) return load();
     let found = entries.get(key) as Promise<T> | undefined;
     if (!found) {
       found = load();
       entries.set(key, found);
     }
     return found;
+  }
+
+  private entriesOf(trx: Db): Map<string, Promise<unknown>> | undefined {
+    if (!trx.isTransaction) return undefined;
+    let entries = this.shared.get(trx);
+    if (!entries) {
+      entries = new Map();
+      this.shared.set(trx, entries);
+    }
+    return entries;
   }
 
   // Writing
@@ -521,12 +555,15 @@ function findScheduleById(trx: Db, id: string) {
 }
 
 async function roleNamesOf(trx: Db, groupId: string): Promise<string[]> {
-  const rows = await trx
+  const { rows } = await roleNamesQuery(trx, { groupId });
+  return [...new Set(rows.map((row) => row.display_name))];
+}
+
+const roleNamesQuery = prepared<{ groupId: string }, { display_name: string }>((db, arg) =>
+  db
     .selectFrom('role_assignments')
     .innerJoin('role_definitions', 'role_definitions.id', 'role_assignments.role_definition_id')
     .select('role_definitions.display_name')
-    .where('role_assignments.principal_id', '=', groupId)
-    .orderBy('role_definitions.display_name')
-    .execute();
-  return [...new Set(rows.map((row) => row.display_name))];
-}
+    .where('role_assignments.principal_id', '=', arg('groupId'))
+    .orderBy('role_definitions.display_name'),
+);

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { Database, StoredApprover } from '../db/schema.js';
 import type { AccessService } from '../directory/access.js';
 import { RoleIds } from '../directory/roles.js';
@@ -23,17 +24,13 @@ export class Recipients {
 
   /** The Global and Privileged Role Administrators now, directly or through a group. */
   async roleHolders(db: Db): Promise<string[]> {
-    const rows = await db
-      .selectFrom('role_assignments')
-      .select('principal_id')
-      .where('role_definition_id', 'in', ADMIN_ROLES)
-      .execute();
+    const { rows } = await adminRoleHolders(db, {});
 
     const ids: string[] = [];
-    for (const { principal_id: principalId } of rows) {
+    for (const { principal_id: principalId, group_id: groupId } of rows) {
       ids.push(principalId);
-      // A role given to a group reaches its members now; a user id finds no members.
-      ids.push(...(await this.access.principalIdsOf(principalId, 'member', db)));
+      // A role given to a group reaches its members now; a user has no members to look up.
+      if (groupId !== null) ids.push(...(await this.access.principalIdsOf(groupId, 'member', db)));
     }
     return ids;
   }
@@ -51,6 +48,14 @@ export class Recipients {
     return ids;
   }
 }
+
+const adminRoleHolders = prepared<object, { principal_id: string; group_id: string | null }>((db) =>
+  db
+    .selectFrom('role_assignments')
+    .leftJoin('groups', 'groups.id', 'role_assignments.principal_id')
+    .select(['role_assignments.principal_id', 'groups.id as group_id'])
+    .where('role_assignments.role_definition_id', 'in', ADMIN_ROLES),
+);
 
 /**
  * The addresses of the users among `ids` whose accounts are enabled: `mail`, or the user

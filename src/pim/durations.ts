@@ -13,7 +13,8 @@ export function durationMs(text: string): number | null {
   const duration = Duration.fromISO(text);
   if (!duration.isValid || duration.years !== 0 || duration.months !== 0) return null;
 
-  const ms = duration.as('milliseconds');
+  // Without years and months every unit has a fixed length, which `toMillis` adds up.
+  const ms = duration.toMillis();
   return Number.isFinite(ms) ? ms : null;
 }
 

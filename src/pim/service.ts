@@ -15,7 +15,7 @@ import { PimErrors, type RuleFailure } from './errors.js';
 import type { PimPermissions } from './permissions.js';
 import type { PolicyView, Requirements } from './policies/model.js';
 import type { PolicyService } from './policies/service.js';
-import { loadPolicy } from './policies/store.js';
+import { loadPolicyRules } from './policies/store.js';
 import {
   readActivationSettings,
   type RequestBody,
@@ -69,8 +69,11 @@ interface Plan {
   failures: RuleFailure[];
   /** The schedule the request creates, changes or ends. */
   target: ScheduleRow | null;
-  apply: (request: RequestRow) => Promise<void>;
+  /** Makes the change; a plan that creates a schedule answers it as written. */
+  apply: (request: RequestRow) => Promise<ScheduleRow | void>;
   stages?: StagePlan[];
+  /** The eligibility an activation is made from. */
+  eligibility?: ScheduleRow;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -110,9 +113,7 @@ export class RequestService {
         if (!principal) throw PimErrors.subjectNotFound(principalId);
 
         await this.authorize(trx, actor, action, group, accessId, principalId);
-        if (!body.isValidationOnly) await this.policies.onboard(trx, actor, group.id);
-        await store.lockGroupAccess(trx, this.db.dialect, group.id, accessId);
-        const policy = await loadPolicy(trx, group.id, accessId);
+        const policy = await this.lockedPolicy(trx, actor, group, accessId, body);
 
         const context: Context = {
           trx,
@@ -134,10 +135,20 @@ export class RequestService {
         if (body.isValidationOnly) return { request, validationOnly: true };
 
         await store.insertRequest(trx, request);
-        await plan.apply(request);
+        const created = await plan.apply(request);
         if (plan.stages) await this.approvals.open(trx, request, plan.stages);
         await this.recordRequest(trx, actor, context, request, plan);
-        await this.notifier.notify(trx, { type: 'requestCreated', requestId: request.id });
+        await this.notifier.notify(
+          trx,
+          { type: 'requestCreated', requestId: request.id },
+          {
+            request,
+            schedules: [created, plan.eligibility].filter((row) => row !== undefined),
+            group,
+            users: [principal],
+            policy,
+          },
+        );
         return { request, validationOnly: false };
       });
       if (!submitted.validationOnly) this.afterCommit();
@@ -148,6 +159,25 @@ export class RequestService {
       }
       throw error;
     }
+  }
+
+  /**
+   * Takes the group's write lock and reads its policy, once for the whole request. The group's
+   * first request onboards it (unless it only validates), which creates the policy row to lock.
+   */
+  private async lockedPolicy(
+    trx: Kysely<Database>,
+    actor: CallerActor,
+    group: GroupRow,
+    accessId: AccessId,
+    body: RequestBody,
+  ): Promise<PolicyView> {
+    let policyId = await store.lockPolicy(trx, this.db.dialect, group.id, accessId);
+    if (policyId === undefined && !body.isValidationOnly) {
+      await this.policies.onboard(trx, actor, group.id);
+      policyId = await store.lockPolicy(trx, this.db.dialect, group.id, accessId);
+    }
+    return loadPolicyRules(trx, group.id, accessId, policyId);
   }
 
   /** Admin actions need a manager of the group; self actions need the principal itself. */
@@ -209,7 +239,9 @@ export class RequestService {
       failures,
       target: null,
       apply: async (request) => {
-        await store.insertSchedule(trx, this.newSchedule(context, request, window, settings));
+        const schedule = this.newSchedule(context, request, window, settings);
+        await store.insertSchedule(trx, schedule);
+        return schedule;
       },
     };
   }
@@ -378,18 +410,19 @@ export class RequestService {
     const setting = policy.activation;
     const window = readWindow(body.scheduleInfo, now, { durationMs: setting.maximumDurationMs });
 
-    const live = await store.liveSchedules(trx, key, iso(now));
-    if (live.length > 0) throw PimErrors.assignmentExists();
+    const live = await store.liveSchedulesOfBothKinds(trx, key, iso(now));
+    if (live.some((s) => s.kind === 'assignment')) throw PimErrors.assignmentExists();
     if ((await store.pendingRequests(trx, key)).length > 0) throw PimErrors.pendingRequest();
 
-    const eligibility = await this.coveringEligibility(context, window);
+    const eligibilities = live.filter((s) => s.kind === 'eligibility');
+    const eligibility = coveringEligibility(eligibilities, window);
     const settings = readActivationSettings(eligibility?.activation_settings ?? null);
     const requirements: Requirements = {
       ...setting,
       mfa: setting.mfa || settings.isMfaRequired === true,
     };
     const failures = [
-      ...(eligibility ? [] : [await this.eligibilityFailure(context)]),
+      ...(eligibility ? [] : [eligibilityFailure(context, eligibilities)]),
       ...checkExpiration(window, setting),
       ...checkRequirements(context, requirements),
     ];
@@ -415,6 +448,7 @@ export class RequestService {
           timeoutDays: stage.timeoutDays,
           isApproverJustificationRequired: stage.isApproverJustificationRequired,
         })),
+        eligibility,
       };
     }
 
@@ -424,9 +458,14 @@ export class RequestService {
       failures,
       target: null,
       apply: async (request) => {
-        const schedule = this.newSchedule(context, request, window, null);
-        await store.insertSchedule(trx, { ...schedule, activated_using: eligibility?.id ?? null });
+        const schedule = {
+          ...this.newSchedule(context, request, window, null),
+          activated_using: eligibility?.id ?? null,
+        };
+        await store.insertSchedule(trx, schedule);
+        return schedule;
       },
+      eligibility,
     };
   }
 
@@ -442,42 +481,6 @@ export class RequestService {
       failures: [],
       target: activation,
       apply: async () => store.revokeSchedule(trx, activation.id, iso(now)),
-    };
-  }
-
-  /**
-   * The eligibility that allows an activation of `window`: in effect at its start and lasting
-   * to its end. Only eligibility made directly to the principal counts.
-   */
-  async coveringEligibility(
-    context: Pick<Context, 'trx' | 'key' | 'now'>,
-    window: { start: Date; end: Date | null },
-  ): Promise<ScheduleRow | undefined> {
-    const eligibilities = await store.liveSchedules(
-      context.trx,
-      { ...context.key, kind: 'eligibility' },
-      iso(context.now),
-    );
-    return eligibilities.find(
-      (e) =>
-        new Date(e.start_at) <= window.start &&
-        (e.end_at === null || (window.end !== null && new Date(e.end_at) >= window.end)),
-    );
-  }
-
-  private async eligibilityFailure(context: Context): Promise<RuleFailure> {
-    const eligibilities = await store.liveSchedules(
-      context.trx,
-      { ...context.key, kind: 'eligibility' },
-      iso(context.now),
-    );
-    const first = eligibilities[0];
-    return {
-      rule: 'EligibilityRule',
-      reason: first
-        ? `Your eligibility runs from ${first.start_at} to ${first.end_at ?? 'no end'}; ` +
-          'the activation must fit inside it.'
-        : `You are not eligible for ${context.accessId} of this group.`,
     };
   }
 
@@ -654,6 +657,32 @@ export class RequestService {
       });
     });
   }
+}
+
+/**
+ * The eligibility that allows an activation of `window`: in effect at its start and lasting to
+ * its end. Only eligibility made directly to the principal counts.
+ */
+function coveringEligibility(
+  eligibilities: readonly ScheduleRow[],
+  window: { start: Date; end: Date | null },
+): ScheduleRow | undefined {
+  return eligibilities.find(
+    (e) =>
+      new Date(e.start_at) <= window.start &&
+      (e.end_at === null || (window.end !== null && new Date(e.end_at) >= window.end)),
+  );
+}
+
+function eligibilityFailure(context: Context, eligibilities: readonly ScheduleRow[]): RuleFailure {
+  const first = eligibilities[0];
+  return {
+    rule: 'EligibilityRule',
+    reason: first
+      ? `Your eligibility runs from ${first.start_at} to ${first.end_at ?? 'no end'}; ` +
+        'the activation must fit inside it.'
+      : `You are not eligible for ${context.accessId} of this group.`,
+  };
 }
 
 /** The window a schedule has now, as a request about it reports. */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { AccessId, Database, ScheduleKind } from '../db/schema.js';
 import { isGuid } from '../shared/ids.js';
+import { prepared, preparedInsert } from '../db/prepared.js';
 import type { RequestRow, ScheduleRow } from './schema.js';
 
 type Db = Kysely<Database>;
@@ -28,15 +29,36 @@ export async function lockGroupAccess(
   groupId: string,
   accessId: AccessId,
 ): Promise<void> {
-  if (dialect !== 'postgres') return;
-  await db
+  if (dialect === 'postgres') await lockPolicy(db, dialect, groupId, accessId);
+}
+
+/**
+ * Takes the same lock as `lockGroupAccess` and answers the id of the group's policy, or undefined
+ * while the group is not onboarded: a request reads that row anyway, so one query does both.
+ */
+export async function lockPolicy(
+  db: Db,
+  dialect: DialectName,
+  groupId: string,
+  accessId: AccessId,
+): Promise<string | undefined> {
+  const read = dialect === 'postgres' ? lockedPolicyRow : policyRow;
+  const { rows } = await read(db, { groupId, accessId });
+  return rows[0]?.id;
+}
+
+const policyRowQuery = (db: Db, groupId: string, accessId: AccessId) =>
+  db
     .selectFrom('pim_policies')
     .select('id')
     .where('group_id', '=', groupId)
-    .where('access_id', '=', accessId)
-    .forUpdate()
-    .execute();
-}
+    .where('access_id', '=', accessId);
+const policyRow = prepared<{ groupId: string; accessId: AccessId }, { id: string }>((db, arg) =>
+  policyRowQuery(db, arg('groupId'), arg('accessId')),
+);
+const lockedPolicyRow = prepared<{ groupId: string; accessId: AccessId }, { id: string }>(
+  (db, arg) => policyRowQuery(db, arg('groupId'), arg('accessId')).forUpdate(),
+);
 
 function schedulesOf(db: Db, key: ScheduleKey) {
   return db
@@ -50,11 +72,39 @@ function schedulesOf(db: Db, key: ScheduleKey) {
 
 /** Schedules of the key that are in effect now or will be: neither ended nor revoked. */
 export function liveSchedules(db: Db, key: ScheduleKey, now: string): Promise<ScheduleRow[]> {
-  return schedulesOf(db, key)
+  return inEffectOrLater(schedulesOf(db, key), now).execute();
+}
+
+/**
+ * `liveSchedules` of both kinds at once, the principal's eligibilities and assignments of the
+ * group, in one read: an activation needs both.
+ */
+export async function liveSchedulesOfBothKinds(
+  db: Db,
+  key: Omit<ScheduleKey, 'kind'>,
+  now: string,
+): Promise<ScheduleRow[]> {
+  return (await liveOfBothKinds(db, { ...key, now })).rows;
+}
+
+const liveOfBothKinds = prepared<Omit<ScheduleKey, 'kind'> & { now: string }, ScheduleRow>(
+  (db, arg) => {
+    const schedules = db
+      .selectFrom('pim_schedules')
+      .selectAll()
+      .where('principal_id', '=', arg('principalId'))
+      .where('kind', 'in', ['eligibility', 'assignment'])
+      .where('group_id', '=', arg('groupId'))
+      .where('access_id', '=', arg('accessId'));
+    return inEffectOrLater(schedules, arg('now'));
+  },
+);
+
+function inEffectOrLater(schedules: ReturnType<typeof schedulesOf>, now: string) {
+  return schedules
     .where('status', '=', 'Provisioned')
     .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
-    .orderBy('start_at')
-    .execute();
+    .orderBy('start_at');
 }
 
 /** The most recently ended schedule of the key that ran out (not one that was revoked). */
@@ -75,9 +125,8 @@ export function findSchedule(db: Db, kind: ScheduleKind, id: string) {
     .executeTakeFirst();
 }
 
-export async function insertSchedule(db: Db, schedule: ScheduleRow): Promise<void> {
-  await db.insertInto('pim_schedules').values(schedule).execute();
-}
+export const insertSchedule: (db: Db, schedule: ScheduleRow) => Promise<void> =
+  preparedInsert('pim_schedules');
 
 export async function updateSchedule(
   db: Db,
@@ -108,21 +157,23 @@ export function liveActivationsOf(db: Db, eligibilityId: string, now: string) {
     .execute();
 }
 
-export function pendingRequests(db: Db, key: ScheduleKey) {
-  return db
-    .selectFrom('pim_requests')
-    .selectAll()
-    .where('kind', '=', key.kind)
-    .where('group_id', '=', key.groupId)
-    .where('principal_id', '=', key.principalId)
-    .where('access_id', '=', key.accessId)
-    .where('status', 'in', PENDING_STATUSES)
-    .execute();
+export async function pendingRequests(db: Db, key: ScheduleKey): Promise<RequestRow[]> {
+  return (await pendingOf(db, key)).rows;
 }
 
-export async function insertRequest(db: Db, request: RequestRow): Promise<void> {
-  await db.insertInto('pim_requests').values(request).execute();
-}
+const pendingOf = prepared<ScheduleKey, RequestRow>((db, arg) =>
+  db
+    .selectFrom('pim_requests')
+    .selectAll()
+    .where('kind', '=', arg('kind'))
+    .where('group_id', '=', arg('groupId'))
+    .where('principal_id', '=', arg('principalId'))
+    .where('access_id', '=', arg('accessId'))
+    .where('status', 'in', PENDING_STATUSES),
+);
+
+export const insertRequest: (db: Db, request: RequestRow) => Promise<void> =
+  preparedInsert('pim_requests');
 
 export function findRequest(db: Db, kind: ScheduleKind, id: string) {
   if (!isGuid(id)) return Promise.resolve(undefined);

@@ -8,6 +8,7 @@ import {
   deactivate,
   effectiveRoles,
   enablementRule,
+  expirationRule,
   makeEligible,
   membersOf,
   patchRule,
@@ -115,6 +116,46 @@ describeEachDatabase('activation', (elevate) => {
     });
     assert.equal(response.status, 201);
     assert.equal(response.body.scheduleInfo.expiration.duration, 'PT8H');
+  });
+
+  it('applies every change of the policy to the very next activation, whoever made it', async () => {
+    const group = await elevate().createGroup();
+    const engineer = await elevate().createUser();
+    await makeEligible(elevate(), engineer, group.id);
+    await patchRule(
+      elevate(),
+      group.id,
+      'member',
+      expirationRule('Expiration_EndUser_Assignment', 'PT1H'),
+    );
+    const tooLong = await activate(elevate(), engineer, group.id, { duration: 'PT2H' });
+    assert.equal(tooLong.status, 400);
+    assert.match(tooLong.body.error.message, /at most PT1H/);
+
+    // Changed again at the same instant by the same administrator: nothing but the rule differs.
+    await patchRule(
+      elevate(),
+      group.id,
+      'member',
+      expirationRule('Expiration_EndUser_Assignment', 'PT90M'),
+    );
+    const stillTooLong = await activate(elevate(), engineer, group.id, { duration: 'PT2H' });
+    assert.equal(stillTooLong.status, 400);
+    assert.match(stillTooLong.body.error.message, /at most PT1H30M/);
+
+    // Changed in the database alone, as another instance sharing it would leave it.
+    await elevate()
+      .app.db.kysely.updateTable('pim_policy_rules')
+      .set({
+        rule: JSON.stringify(expirationRule('Expiration_EndUser_Assignment', 'PT3H')),
+      })
+      .where('rule_id', '=', 'Expiration_EndUser_Assignment')
+      .where('policy_id', 'in', (qb) =>
+        qb.selectFrom('pim_policies').select('id').where('group_id', '=', group.id),
+      )
+      .execute();
+    const allowed = await activate(elevate(), engineer, group.id, { duration: 'PT2H' });
+    assert.equal(allowed.status, 201, JSON.stringify(allowed.body));
   });
 
   it('refuses an activation without an eligibility, naming EligibilityRule', async () => {

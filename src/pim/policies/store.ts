@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
+import { prepared } from '../../db/prepared.js';
 import type { AccessId, Database } from '../../db/schema.js';
 import { defaultRule, defaultRules } from './defaults.js';
 import { policyIdFor } from './ids.js';
 import { RULE_IDS, type PolicyRule, type PolicyView, type RuleId } from './model.js';
-import { toPolicyView } from './view.js';
+import { policyViewOf } from './view-cache.js';
 
 type Db = Kysely<Database>;
 
@@ -68,9 +69,44 @@ export async function ensurePolicies(db: Db, groupId: string): Promise<boolean> 
  * the group, with its audit event, call `PolicyService.onboard` in the same transaction.
  */
 export async function loadPolicy(db: Db, groupId: string, accessId: AccessId): Promise<PolicyView> {
-  const policy = await findPolicy(db, groupId, accessId);
-  return toPolicyView({ policyId: policy.id, groupId: policy.groupId, accessId }, policy.rules);
+  const row = await db
+    .selectFrom('pim_policies')
+    .select('id')
+    .where('group_id', '=', groupId.toLowerCase())
+    .where('access_id', '=', accessId)
+    .executeTakeFirst();
+  return loadPolicyRules(db, groupId, accessId, row?.id);
 }
+
+/**
+ * The settings of a policy whose row the caller has already found: `policyId` is the stored
+ * policy's id, or undefined before onboarding, when the policy is its defaults.
+ */
+export async function loadPolicyRules(
+  db: Db,
+  groupId: string,
+  accessId: AccessId,
+  policyId: string | undefined,
+): Promise<PolicyView> {
+  const group = groupId.toLowerCase();
+  const rows = policyId === undefined ? [] : (await rulesOf(db, { policyId })).rows;
+
+  // A rule missing from the table counts as its default, as in `findPolicies`.
+  const id = policyId ?? policyIdFor(group, accessId);
+  return policyViewOf(
+    { policyId: id, groupId: group, accessId },
+    rows.map((row) => row.rule),
+  );
+}
+
+const rulesOf = prepared<{ policyId: string }, { rule: string }>((db, arg) =>
+  db
+    .selectFrom('pim_policy_rules')
+    .select('rule')
+    .where('policy_id', '=', arg('policyId'))
+    // In a stable order, so that unchanged rules read as the same text every time.
+    .orderBy('rule_id'),
+);
 
 export async function findPolicy(
   db: Db,
