@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccessId, Database } from '../db/schema.js';
 import type { Clock } from '../shared/clock.js';
 import { RoleIds } from './roles.js';
+import { boundText } from './store.js';
 
 /**
  * Answers "who has what, now". Membership is the union of standing (direct) membership and PIM
@@ -25,12 +26,12 @@ export class AccessService {
     const rows = await db
       .selectFrom('group_members')
       .select('principal_id')
-      .where('group_id', '=', groupId)
-      .where('relationship', '=', relationship)
+      .where('group_id', '=', boundText(groupId))
+      .where('relationship', '=', boundText(relationship))
       .union(
         assignmentsInEffect(db, relationship, now)
           .select('principal_id')
-          .where('group_id', '=', groupId),
+          .where('group_id', '=', boundText(groupId)),
       )
       .execute();
     return rows.map((r) => r.principal_id);
@@ -43,18 +44,25 @@ export class AccessService {
 
   /** Role definition ids held by the user now, directly or through a group it belongs to now. */
   async roleIdsOf(userId: string, db = this.db): Promise<Set<string>> {
-    const now = this.clock.now().toISOString();
-    // The user and its groups as one list, so that each is looked up in the role assignments'
-    // index: written as `principal_id = ? or principal_id in (...)`, PostgreSQL read them all.
-    const principals = groupIdsOfSubquery(db, userId, 'member', now).union(
-      db.selectNoFrom((eb) => eb.cast<string>(eb.val(userId), 'text').as('group_id')),
-    );
     const rows = await db
       .selectFrom('role_assignments')
       .select('role_definition_id')
-      .where('principal_id', 'in', principals)
+      .where('principal_id', 'in', this.rolePrincipalsOf(userId, db))
       .execute();
     return new Set(rows.map((r) => r.role_definition_id));
+  }
+
+  /**
+   * The ids whose role assignments reach the principal now: its own and those of the groups it
+   * is a member of now, as a subquery to put after `principal_id in`. As one list, each is looked
+   * up in the role assignments' index: written as `principal_id = ? or principal_id in (...)`,
+   * PostgreSQL read them all.
+   */
+  rolePrincipalsOf(principalId: string, db = this.db) {
+    const now = this.clock.now().toISOString();
+    return groupIdsOfSubquery(db, principalId, 'member', now).union(
+      db.selectNoFrom(() => boundText(principalId).as('group_id')),
+    );
   }
 
   async hasAnyRole(userId: string, roleIds: readonly string[], db = this.db): Promise<boolean> {
@@ -79,11 +87,11 @@ export class AccessService {
 function assignmentsInEffect(db: Kysely<Database>, relationship: AccessId, now: string) {
   return db
     .selectFrom('pim_schedules')
-    .where('kind', '=', 'assignment')
-    .where('access_id', '=', relationship)
-    .where('status', '=', 'Provisioned')
-    .where('start_at', '<=', now)
-    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]));
+    .where('kind', '=', boundText('assignment'))
+    .where('access_id', '=', boundText(relationship))
+    .where('status', '=', boundText('Provisioned'))
+    .where('start_at', '<=', boundText(now))
+    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', boundText(now))]));
 }
 
 function groupIdsOfSubquery(
@@ -95,12 +103,12 @@ function groupIdsOfSubquery(
   return db
     .selectFrom('group_members')
     .select('group_id')
-    .where('principal_id', '=', principalId)
-    .where('relationship', '=', relationship)
+    .where('principal_id', '=', boundText(principalId))
+    .where('relationship', '=', boundText(relationship))
     .union(
       assignmentsInEffect(db, relationship, now)
         .select('group_id')
-        .where('principal_id', '=', principalId),
+        .where('principal_id', '=', boundText(principalId)),
     );
 }
 

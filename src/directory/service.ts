@@ -423,10 +423,9 @@ export class DirectoryService {
     }
     if (principalId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
 
-    const groupIds = await this.access.groupIdsOf(principalId, 'member');
     return store.listRoleAssignmentsOfPrincipals(
       this.db.kysely,
-      [principalId, ...groupIds],
+      this.access.rolePrincipalsOf(principalId),
       rest,
       query,
     );

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.js';
 import type { Database, ScheduleKind } from '../db/schema.js';
 import type { CallerActor } from '../directory/service.js';
 import { toGraphGroup, toGraphUser } from '../directory/schema.js';
-import { findGroup, groupsByIds, usersByIds } from '../directory/store.js';
+import { boundText, findGroup, groupsByIds, usersByIds } from '../directory/store.js';
 import { badRequest, forbidden } from '../http/errors.js';
 import {
   findEquality,
@@ -208,7 +208,7 @@ export class PimReads {
   ): Promise<Listed<object>> {
     let qb = this.liveQuery(this.db.kysely, kind, view);
     if (currentUserOnly || (await this.scopeToReadable(actor, query))) {
-      qb = qb.where('principal_id', '=', actor.caller.userId);
+      qb = qb.where('principal_id', '=', boundText(actor.caller.userId));
     }
 
     const page = await listPage(qb, query);
@@ -244,10 +244,10 @@ export class PimReads {
     let qb = db
       .selectFrom('pim_schedules')
       .selectAll()
-      .where('kind', '=', kind)
-      .where('status', '=', 'Provisioned')
-      .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]));
-    if (view === 'instances') qb = qb.where('start_at', '<=', now);
+      .where('kind', '=', boundText(kind))
+      .where('status', '=', boundText('Provisioned'))
+      .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', boundText(now))]));
+    if (view === 'instances') qb = qb.where('start_at', '<=', boundText(now));
     return qb;
   }
 
