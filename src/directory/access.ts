@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { AccessId, Database } from '../db/schema.js';
 import type { Clock } from '../shared/clock.js';
+import { boundText } from '../http/odata.js';
 import { RoleIds } from './roles.js';
-import { boundText } from './store.js';
 
 /**
  * Answers "who has what, now". Membership is the union of standing (direct) membership and PIM

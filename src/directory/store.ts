@@ -1,10 +1,4 @@
-import {
-  sql,
-  type Kysely,
-  type RawBuilder,
-  type Selectable,
-  type SelectQueryBuilder,
-} from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type {
   AccessId,
   Database,
@@ -20,19 +14,6 @@ export type GroupRow = Selectable<GroupTable>;
 export type RoleAssignmentRow = Selectable<RoleAssignmentTable>;
 
 type Db = Kysely<Database>;
-
-/**
- * A text value for a statement that runs on every request, bound as `cast(? as text)`. Once
- * ANALYZE has stored sample rows (sqlite_stat4, which better-sqlite3's SQLite is built with),
- * SQLite consults a plain bound value that meets an indexed column while planning, and so marks
- * the statement stale each time a value is bound: every run prepares it again, which costs
- * several times the lookup itself. A cast is not a value the planner can look at, so the
- * statement is planned once, from the per-index averages, and kept. On PostgreSQL the cast is
- * what the parameter's type already was.
- */
-export function boundText<T extends string>(value: T): RawBuilder<T> {
-  return sql<T>`cast(${value} as text)`;
-}
 
 /** A user by id or by user principal name, as Graph's `/users/{id | userPrincipalName}`. */
 export function findUser(db: Db, idOrUpn: string): Promise<UserRow | undefined> {

@@ -1,5 +1,12 @@
 import { defaultParser } from '@odata/parser';
-import { sql, type Expression, type SelectQueryBuilder, type Simplify, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  type Simplify,
+  type SqlBool,
+} from 'kysely';
 import { badRequest } from './errors.js';
 
 // Graph's query options ($filter, $select, $expand, $orderby, $top, $skiptoken, $count) for every
@@ -1020,14 +1027,35 @@ export async function listPage<DB, TB extends keyof DB, O>(
 
   // One row more than the page tells whether another page follows, without counting.
   const rows = await applyOrderBy(filtered, query.orderBy)
-    .limit(query.top + 1)
-    .offset(query.skip)
+    .limit(boundInteger(query.top + 1))
+    .offset(boundInteger(query.skip))
     .execute();
   const more = rows.length > query.top;
   const items = more ? rows.slice(0, query.top) : rows;
 
   const count = query.count ? await countMatches(filtered, query.skip, items.length, more) : null;
   return { items, nextSkip: more ? query.skip + query.top : null, count };
+}
+
+/**
+ * A text value for a statement that runs on every request, bound as `cast(? as text)`. Once
+ * ANALYZE has stored sample rows (sqlite_stat4, which better-sqlite3's SQLite is built with),
+ * SQLite consults a plain bound value that meets an indexed column while planning, and so marks
+ * the statement stale each time a value is bound: every run prepares it again, which costs
+ * several times the lookup itself. A cast is not a value the planner can look at, so the
+ * statement is planned once, from the per-index averages, and kept. On PostgreSQL the cast is
+ * what the parameter's type already was.
+ */
+export function boundText<T extends string>(value: T): RawBuilder<T> {
+  return sql<T>`cast(${value} as text)`;
+}
+
+/**
+ * An integer bound as `cast(? as integer)`, for LIMIT and OFFSET: SQLite also plans with a bound
+ * LIMIT's value, with the same cost as above, on every page of every list.
+ */
+function boundInteger(value: number): RawBuilder<number> {
+  return sql<number>`cast(${value} as integer)`;
 }
 
 function applyOrderBy<DB, TB extends keyof DB, O>(

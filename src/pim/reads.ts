@@ -3,9 +3,10 @@ import type { Db } from '../db/database.js';
 import type { Database, ScheduleKind } from '../db/schema.js';
 import type { CallerActor } from '../directory/service.js';
 import { toGraphGroup, toGraphUser } from '../directory/schema.js';
-import { boundText, findGroup, groupsByIds, usersByIds } from '../directory/store.js';
+import { findGroup, groupsByIds, usersByIds } from '../directory/store.js';
 import { badRequest, forbidden } from '../http/errors.js';
 import {
+  boundText,
   findEquality,
   listPage,
   type CollectionSpec,
