@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AccessId, Database } from '../db/schema.js';
+import { boundText, PreparedQuery } from '../http/prepared.js';
 import type { Clock } from '../shared/clock.js';
-import { boundText } from '../http/odata.js';
 import { RoleIds } from './roles.js';
 
 /**
@@ -10,14 +10,35 @@ import { RoleIds } from './roles.js';
  * end to the millisecond, whether or not any background job has run since.
  */
 export class AccessService {
+  // The statements behind every access check, compiled once.
+  private readonly groupIds = new PreparedQuery(
+    (db, principalId: string, relationship: string, now: string) =>
+      groupIdsOfSubquery(db, principalId, relationship as AccessId, now),
+  );
+  private readonly rolePrincipals = new PreparedQuery((db, principalId: string, now: string) =>
+    rolePrincipalsSubquery(db, principalId, now),
+  );
+  private readonly roleIds = new PreparedQuery((db, userId: string, now: string) =>
+    db
+      .selectFrom('role_assignments')
+      .select('role_definition_id')
+      .where('principal_id', 'in', rolePrincipalsSubquery(db, userId, now)),
+  );
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
   ) {}
 
   /** The groups the principal belongs to now, as `relationship`. */
-  groupIdsOf(principalId: string, relationship: AccessId = 'member', db = this.db) {
-    return groupIdsOfQuery(db, principalId, relationship, this.clock.now().toISOString());
+  async groupIdsOf(
+    principalId: string,
+    relationship: AccessId = 'member',
+    db = this.db,
+  ): Promise<string[]> {
+    const now = this.clock.now().toISOString();
+    const { rows } = await this.groupIds.execute(db, principalId, relationship, now);
+    return rows.map((r) => r.group_id);
   }
 
   /** The principals that belong to the group now, as `relationship`. */
@@ -44,25 +65,19 @@ export class AccessService {
 
   /** Role definition ids held by the user now, directly or through a group it belongs to now. */
   async roleIdsOf(userId: string, db = this.db): Promise<Set<string>> {
-    const rows = await db
-      .selectFrom('role_assignments')
-      .select('role_definition_id')
-      .where('principal_id', 'in', this.rolePrincipalsOf(userId, db))
-      .execute();
+    const now = this.clock.now().toISOString();
+    const { rows } = await this.roleIds.execute(db, userId, now);
     return new Set(rows.map((r) => r.role_definition_id));
   }
 
   /**
    * The ids whose role assignments reach the principal now: its own and those of the groups it
-   * is a member of now, as a subquery to put after `principal_id in`. As one list, each is looked
-   * up in the role assignments' index: written as `principal_id = ? or principal_id in (...)`,
-   * PostgreSQL read them all.
+   * is a member of now.
    */
-  rolePrincipalsOf(principalId: string, db = this.db) {
+  async rolePrincipalIdsOf(principalId: string, db = this.db): Promise<string[]> {
     const now = this.clock.now().toISOString();
-    return groupIdsOfSubquery(db, principalId, 'member', now).union(
-      db.selectNoFrom(() => boundText(principalId).as('group_id')),
-    );
+    const { rows } = await this.rolePrincipals.execute(db, principalId, now);
+    return rows.map((r) => r.group_id);
   }
 
   async hasAnyRole(userId: string, roleIds: readonly string[], db = this.db): Promise<boolean> {
@@ -112,12 +127,14 @@ function groupIdsOfSubquery(
     );
 }
 
-async function groupIdsOfQuery(
-  db: Kysely<Database>,
-  principalId: string,
-  relationship: AccessId,
-  now: string,
-): Promise<string[]> {
-  const rows = await groupIdsOfSubquery(db, principalId, relationship, now).execute();
-  return rows.map((r) => r.group_id);
+/**
+ * The principal itself and the groups it is a member of now: whoever a role assignment must be
+ * made to for the principal to hold the role now. As one list, each is looked up in the role
+ * assignments' index: written as `principal_id = ? or principal_id in (...)`, PostgreSQL read them
+ * all.
+ */
+function rolePrincipalsSubquery(db: Kysely<Database>, principalId: string, now: string) {
+  return groupIdsOfSubquery(db, principalId, 'member', now).union(
+    db.selectNoFrom(() => boundText(principalId).as('group_id')),
+  );
 }

@@ -423,12 +423,8 @@ export class DirectoryService {
     }
     if (principalId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
 
-    return store.listRoleAssignmentsOfPrincipals(
-      this.db.kysely,
-      this.access.rolePrincipalsOf(principalId),
-      rest,
-      query,
-    );
+    const principalIds = await this.access.rolePrincipalIdsOf(principalId);
+    return store.listRoleAssignmentsOfPrincipals(this.db.kysely, principalIds, rest, query);
   }
 
   // Start-up

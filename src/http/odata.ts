@@ -1,13 +1,7 @@
 import { defaultParser } from '@odata/parser';
-import {
-  sql,
-  type Expression,
-  type RawBuilder,
-  type SelectQueryBuilder,
-  type Simplify,
-  type SqlBool,
-} from 'kysely';
+import { sql, type Expression, type SelectQueryBuilder, type Simplify, type SqlBool } from 'kysely';
 import { badRequest } from './errors.js';
+import { boundInteger } from './prepared.js';
 
 // Graph's query options ($filter, $select, $expand, $orderby, $top, $skiptoken, $count) for every
 // list endpoint: parsed with a real OData parser, checked against a collection's allow-list, and
@@ -1035,27 +1029,6 @@ export async function listPage<DB, TB extends keyof DB, O>(
 
   const count = query.count ? await countMatches(filtered, query.skip, items.length, more) : null;
   return { items, nextSkip: more ? query.skip + query.top : null, count };
-}
-
-/**
- * A text value for a statement that runs on every request, bound as `cast(? as text)`. Once
- * ANALYZE has stored sample rows (sqlite_stat4, which better-sqlite3's SQLite is built with),
- * SQLite consults a plain bound value that meets an indexed column while planning, and so marks
- * the statement stale each time a value is bound: every run prepares it again, which costs
- * several times the lookup itself. A cast is not a value the planner can look at, so the
- * statement is planned once, from the per-index averages, and kept. On PostgreSQL the cast is
- * what the parameter's type already was.
- */
-export function boundText<T extends string>(value: T): RawBuilder<T> {
-  return sql<T>`cast(${value} as text)`;
-}
-
-/**
- * An integer bound as `cast(? as integer)`, for LIMIT and OFFSET: SQLite also plans with a bound
- * LIMIT's value, with the same cost as above, on every page of every list.
- */
-function boundInteger(value: number): RawBuilder<number> {
-  return sql<number>`cast(${value} as integer)`;
 }
 
 function applyOrderBy<DB, TB extends keyof DB, O>(

@@ -6,7 +6,6 @@ import { toGraphGroup, toGraphUser } from '../directory/schema.js';
 import { findGroup, groupsByIds, usersByIds } from '../directory/store.js';
 import { badRequest, forbidden } from '../http/errors.js';
 import {
-  boundText,
   findEquality,
   listPage,
   type CollectionSpec,
@@ -14,6 +13,7 @@ import {
   type FieldSpec,
   type ODataQuery,
 } from '../http/odata.js';
+import { boundText } from '../http/prepared.js';
 import type { Clock } from '../shared/clock.js';
 import type { ApprovalService } from './approvals/service.js';
 import { PimErrors } from './errors.js';
