@@ -38,7 +38,7 @@ export class AccessService {
   ): Promise<string[]> {
     const now = this.clock.now().toISOString();
     const { rows } = await this.groupIds.execute(db, principalId, relationship, now);
-    return rows.map((r) => r.group_id);
+    return distinctGroupIds(rows);
   }
 
   /** The principals that belong to the group now, as `relationship`. */
@@ -77,7 +77,7 @@ export class AccessService {
   async rolePrincipalIdsOf(principalId: string, db = this.db): Promise<string[]> {
     const now = this.clock.now().toISOString();
     const { rows } = await this.rolePrincipals.execute(db, principalId, now);
-    return rows.map((r) => r.group_id);
+    return distinctGroupIds(rows);
   }
 
   async hasAnyRole(userId: string, roleIds: readonly string[], db = this.db): Promise<boolean> {
@@ -109,6 +109,11 @@ function assignmentsInEffect(db: Kysely<Database>, relationship: AccessId, now: 
     .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', boundText(now))]));
 }
 
+/**
+ * A principal can be a standing member of a group and hold an assignment to it at once, so a
+ * group may come twice. `union all` spares SQLite sorting both halves to drop such doubles on
+ * every check; `in (...)` ignores them, and lists are made distinct once read.
+ */
 function groupIdsOfSubquery(
   db: Kysely<Database>,
   principalId: string,
@@ -120,7 +125,7 @@ function groupIdsOfSubquery(
     .select('group_id')
     .where('principal_id', '=', boundText(principalId))
     .where('relationship', '=', boundText(relationship))
-    .union(
+    .unionAll(
       assignmentsInEffect(db, relationship, now)
         .select('group_id')
         .where('principal_id', '=', boundText(principalId)),
@@ -134,7 +139,11 @@ function groupIdsOfSubquery(
  * all.
  */
 function rolePrincipalsSubquery(db: Kysely<Database>, principalId: string, now: string) {
-  return groupIdsOfSubquery(db, principalId, 'member', now).union(
+  return groupIdsOfSubquery(db, principalId, 'member', now).unionAll(
     db.selectNoFrom(() => boundText(principalId).as('group_id')),
   );
+}
+
+function distinctGroupIds(rows: readonly { group_id: string }[]): string[] {
+  return [...new Set(rows.map((r) => r.group_id))];
 }
