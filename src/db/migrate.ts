@@ -6,6 +6,7 @@ import * as approvals from './migrations/0003_approvals.js';
 import * as jobs from './migrations/0004_jobs.js';
 import * as outbox from './migrations/0005_outbox.js';
 import * as performanceIndexes from './migrations/0006_performance.js';
+import * as readIndexes from './migrations/0007_read_indexes.js';
 
 /** Every migration in order. Names sort in the order they must run. */
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004_jobs': jobs,
   '0005_outbox': outbox,
   '0006_performance': performanceIndexes,
+  '0007_read_indexes': readIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AccessId, Database } from '../db/schema.js';
+import { boundText, PreparedQuery } from '../http/prepared.js';
 import type { Clock } from '../shared/clock.js';
 import { RoleIds } from './roles.js';
 
@@ -9,14 +10,35 @@ import { RoleIds } from './roles.js';
  * end to the millisecond, whether or not any background job has run since.
  */
 export class AccessService {
+  // The statements behind every access check, compiled once.
+  private readonly groupIds = new PreparedQuery(
+    (db, principalId: string, relationship: string, now: string) =>
+      groupIdsOfSubquery(db, principalId, relationship as AccessId, now),
+  );
+  private readonly rolePrincipals = new PreparedQuery((db, principalId: string, now: string) =>
+    rolePrincipalsSubquery(db, principalId, now),
+  );
+  private readonly roleIds = new PreparedQuery((db, userId: string, now: string) =>
+    db
+      .selectFrom('role_assignments')
+      .select('role_definition_id')
+      .where('principal_id', 'in', rolePrincipalsSubquery(db, userId, now)),
+  );
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
   ) {}
 
   /** The groups the principal belongs to now, as `relationship`. */
-  groupIdsOf(principalId: string, relationship: AccessId = 'member', db = this.db) {
-    return groupIdsOfQuery(db, principalId, relationship, this.clock.now().toISOString());
+  async groupIdsOf(
+    principalId: string,
+    relationship: AccessId = 'member',
+    db = this.db,
+  ): Promise<string[]> {
+    const now = this.clock.now().toISOString();
+    const { rows } = await this.groupIds.execute(db, principalId, relationship, now);
+    return distinctGroupIds(rows);
   }
 
   /** The principals that belong to the group now, as `relationship`. */
@@ -25,12 +47,12 @@ export class AccessService {
     const rows = await db
       .selectFrom('group_members')
       .select('principal_id')
-      .where('group_id', '=', groupId)
-      .where('relationship', '=', relationship)
+      .where('group_id', '=', boundText(groupId))
+      .where('relationship', '=', boundText(relationship))
       .union(
         assignmentsInEffect(db, relationship, now)
           .select('principal_id')
-          .where('group_id', '=', groupId),
+          .where('group_id', '=', boundText(groupId)),
       )
       .execute();
     return rows.map((r) => r.principal_id);
@@ -44,17 +66,18 @@ export class AccessService {
   /** Role definition ids held by the user now, directly or through a group it belongs to now. */
   async roleIdsOf(userId: string, db = this.db): Promise<Set<string>> {
     const now = this.clock.now().toISOString();
-    // The user and its groups as one list, so that each is looked up in the role assignments'
-    // index: written as `principal_id = ? or principal_id in (...)`, PostgreSQL read them all.
-    const principals = groupIdsOfSubquery(db, userId, 'member', now).union(
-      db.selectNoFrom((eb) => eb.cast<string>(eb.val(userId), 'text').as('group_id')),
-    );
-    const rows = await db
-      .selectFrom('role_assignments')
-      .select('role_definition_id')
-      .where('principal_id', 'in', principals)
-      .execute();
+    const { rows } = await this.roleIds.execute(db, userId, now);
     return new Set(rows.map((r) => r.role_definition_id));
+  }
+
+  /**
+   * The ids whose role assignments reach the principal now: its own and those of the groups it
+   * is a member of now.
+   */
+  async rolePrincipalIdsOf(principalId: string, db = this.db): Promise<string[]> {
+    const now = this.clock.now().toISOString();
+    const { rows } = await this.rolePrincipals.execute(db, principalId, now);
+    return distinctGroupIds(rows);
   }
 
   async hasAnyRole(userId: string, roleIds: readonly string[], db = this.db): Promise<boolean> {
@@ -79,13 +102,18 @@ export class AccessService {
 function assignmentsInEffect(db: Kysely<Database>, relationship: AccessId, now: string) {
   return db
     .selectFrom('pim_schedules')
-    .where('kind', '=', 'assignment')
-    .where('access_id', '=', relationship)
-    .where('status', '=', 'Provisioned')
-    .where('start_at', '<=', now)
-    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]));
+    .where('kind', '=', boundText('assignment'))
+    .where('access_id', '=', boundText(relationship))
+    .where('status', '=', boundText('Provisioned'))
+    .where('start_at', '<=', boundText(now))
+    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', boundText(now))]));
 }
 
+/**
+ * A principal can be a standing member of a group and hold an assignment to it at once, so a
+ * group may come twice. `union all` spares SQLite sorting both halves to drop such doubles on
+ * every check; `in (...)` ignores them, and lists are made distinct once read.
+ */
 function groupIdsOfSubquery(
   db: Kysely<Database>,
   principalId: string,
@@ -95,21 +123,27 @@ function groupIdsOfSubquery(
   return db
     .selectFrom('group_members')
     .select('group_id')
-    .where('principal_id', '=', principalId)
-    .where('relationship', '=', relationship)
-    .union(
+    .where('principal_id', '=', boundText(principalId))
+    .where('relationship', '=', boundText(relationship))
+    .unionAll(
       assignmentsInEffect(db, relationship, now)
         .select('group_id')
-        .where('principal_id', '=', principalId),
+        .where('principal_id', '=', boundText(principalId)),
     );
 }
 
-async function groupIdsOfQuery(
-  db: Kysely<Database>,
-  principalId: string,
-  relationship: AccessId,
-  now: string,
-): Promise<string[]> {
-  const rows = await groupIdsOfSubquery(db, principalId, relationship, now).execute();
-  return rows.map((r) => r.group_id);
+/**
+ * The principal itself and the groups it is a member of now: whoever a role assignment must be
+ * made to for the principal to hold the role now. As one list, each is looked up in the role
+ * assignments' index: written as `principal_id = ? or principal_id in (...)`, PostgreSQL read them
+ * all.
+ */
+function rolePrincipalsSubquery(db: Kysely<Database>, principalId: string, now: string) {
+  return groupIdsOfSubquery(db, principalId, 'member', now).unionAll(
+    db.selectNoFrom(() => boundText(principalId).as('group_id')),
+  );
+}
+
+function distinctGroupIds(rows: readonly { group_id: string }[]): string[] {
+  return [...new Set(rows.map((r) => r.group_id))];
 }

@@ -423,13 +423,8 @@ export class DirectoryService {
     }
     if (principalId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
 
-    const groupIds = await this.access.groupIdsOf(principalId, 'member');
-    return store.listRoleAssignmentsOfPrincipals(
-      this.db.kysely,
-      [principalId, ...groupIds],
-      rest,
-      query,
-    );
+    const principalIds = await this.access.rolePrincipalIdsOf(principalId);
+    return store.listRoleAssignmentsOfPrincipals(this.db.kysely, principalIds, rest, query);
   }
 
   // Start-up

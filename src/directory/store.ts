@@ -7,6 +7,7 @@ import type {
   UserTable,
 } from '../db/schema.js';
 import { listPage, type FilterNode, type ODataQuery, type Page } from '../http/odata.js';
+import { boundText } from '../http/prepared.js';
 import { isGuid } from '../shared/ids.js';
 
 export type UserRow = Selectable<UserTable>;
@@ -191,7 +192,7 @@ export function listRoleAssignmentsOfPrincipals(
   const assignments = db
     .selectFrom('role_assignments')
     .selectAll('role_assignments')
-    .where('principal_id', 'in', principalIds);
+    .where('principal_id', 'in', principalIds.map(boundText));
   return listPage(assignments, { ...query, filter });
 }
 

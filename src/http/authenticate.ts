@@ -4,6 +4,7 @@ import { SESSION_COOKIE, type SessionStore } from '../identity/sessions.js';
 import type { TokenService } from '../identity/tokens.js';
 import type { Caller } from './caller.js';
 import { forbidden, unauthenticated } from './errors.js';
+import { PreparedQuery } from './prepared.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -22,6 +23,13 @@ export function createAuthenticator(
   sessions: SessionStore,
   portalOrigin: string,
 ): Authenticator {
+  const accountById = new PreparedQuery((kysely, id: string) =>
+    kysely
+      .selectFrom('users')
+      .select(['id', 'user_principal_name', 'display_name', 'account_enabled'])
+      .where('id', '=', id),
+  );
+
   async function identify(
     request: FastifyRequest,
   ): Promise<{ userId: string; amr: string[]; via: Caller['via'] }> {
@@ -50,11 +58,8 @@ export function createAuthenticator(
   return {
     async authenticate(request) {
       const { userId, amr, via } = await identify(request);
-      const user = await db.kysely
-        .selectFrom('users')
-        .select(['id', 'user_principal_name', 'display_name', 'account_enabled'])
-        .where('id', '=', userId)
-        .executeTakeFirst();
+      const { rows } = await accountById.execute(db.kysely, userId);
+      const user = rows[0];
       if (!user || user.account_enabled !== 1) {
         throw unauthenticated('The account is disabled or no longer exists.');
       }

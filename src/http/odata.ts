@@ -1,6 +1,7 @@
 import { defaultParser } from '@odata/parser';
 import { sql, type Expression, type SelectQueryBuilder, type Simplify, type SqlBool } from 'kysely';
 import { badRequest } from './errors.js';
+import { boundInteger } from './prepared.js';
 
 // Graph's query options ($filter, $select, $expand, $orderby, $top, $skiptoken, $count) for every
 // list endpoint: parsed with a real OData parser, checked against a collection's allow-list, and
@@ -158,6 +159,66 @@ const QUOTE_LIMIT = 100;
  */
 export function parseODataQuery(query: unknown, spec: CollectionSpec): ODataQuery {
   const options = readOptions(query);
+  const key = cacheKeyOf(options);
+  const cache = parsedQueries.get(spec);
+  const known = key === null ? undefined : cache?.get(key);
+  if (known) return known;
+
+  const parsed = deepFreeze(parseOptions(options, spec));
+  if (key !== null) remember(spec, key, parsed);
+  return parsed;
+}
+
+/**
+ * Parsed queries by collection and by their options' text. Parsing is a pure function of the two:
+ * the answer depends on nothing else (no clock, no caller, no database), so a cached answer is
+ * exactly the one a fresh parse would give, and it is frozen so that no caller can change it for
+ * the next. Only valid queries are kept; an invalid one is parsed again each time and fails with
+ * the same error. Clients repeat the same few queries (a portal page polling, a service checking
+ * one principal), which then skip the OData parser, the costliest step of a short list request.
+ * A workload with more distinct queries than fit here gains nothing, and loses nothing either.
+ */
+const parsedQueries = new WeakMap<CollectionSpec, Map<string, ODataQuery>>();
+const PARSED_CACHE_SIZE = 4096;
+/** Longer option texts are rare and not worth the memory they would hold. */
+const MAX_CACHED_KEY_LENGTH = 1024;
+
+function cacheKeyOf(options: Options): string | null {
+  // JSON keeps the options apart whatever characters they contain, so two different queries can
+  // never share a key.
+  const key = JSON.stringify(OPTIONS.map((name) => options[name] ?? null));
+  return key.length > MAX_CACHED_KEY_LENGTH ? null : key;
+}
+
+function remember(spec: CollectionSpec, key: string, parsed: ODataQuery): void {
+  let cache = parsedQueries.get(spec);
+  if (!cache) {
+    cache = new Map();
+    parsedQueries.set(spec, cache);
+  }
+
+  cache.set(key, parsed);
+  // Oldest first: a Map iterates in insertion order.
+  if (cache.size > PARSED_CACHE_SIZE) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+}
+
+/**
+ * Freezes what parsing built, down to its leaves. A lambda's spec belongs to the collection, not
+ * to the query, so it is left as it is.
+ */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+
+  for (const [key, member] of Object.entries(value)) {
+    if (key !== 'lambda') deepFreeze(member);
+  }
+  return Object.freeze(value);
+}
+
+function parseOptions(options: Options, spec: CollectionSpec): ODataQuery {
   const maxTop = spec.maxTop ?? 999;
 
   return {
@@ -960,8 +1021,8 @@ export async function listPage<DB, TB extends keyof DB, O>(
 
   // One row more than the page tells whether another page follows, without counting.
   const rows = await applyOrderBy(filtered, query.orderBy)
-    .limit(query.top + 1)
-    .offset(query.skip)
+    .limit(boundInteger(query.top + 1))
+    .offset(boundInteger(query.skip))
     .execute();
   const more = rows.length > query.top;
   const items = more ? rows.slice(0, query.top) : rows;

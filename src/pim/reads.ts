@@ -13,6 +13,7 @@ import {
   type FieldSpec,
   type ODataQuery,
 } from '../http/odata.js';
+import { boundText } from '../http/prepared.js';
 import type { Clock } from '../shared/clock.js';
 import type { ApprovalService } from './approvals/service.js';
 import { PimErrors } from './errors.js';
@@ -208,7 +209,7 @@ export class PimReads {
   ): Promise<Listed<object>> {
     let qb = this.liveQuery(this.db.kysely, kind, view);
     if (currentUserOnly || (await this.scopeToReadable(actor, query))) {
-      qb = qb.where('principal_id', '=', actor.caller.userId);
+      qb = qb.where('principal_id', '=', boundText(actor.caller.userId));
     }
 
     const page = await listPage(qb, query);
@@ -244,10 +245,10 @@ export class PimReads {
     let qb = db
       .selectFrom('pim_schedules')
       .selectAll()
-      .where('kind', '=', kind)
-      .where('status', '=', 'Provisioned')
-      .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]));
-    if (view === 'instances') qb = qb.where('start_at', '<=', now);
+      .where('kind', '=', boundText(kind))
+      .where('status', '=', boundText('Provisioned'))
+      .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', boundText(now))]));
+    if (view === 'instances') qb = qb.where('start_at', '<=', boundText(now));
     return qb;
   }
 
