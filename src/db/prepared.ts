@@ -1,10 +1,12 @@
 import {
   CompiledQuery,
+  sql,
   type Compilable,
   type DialectAdapter,
   type Insertable,
   type Kysely,
   type QueryResult,
+  type RawBuilder,
 } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -75,4 +77,25 @@ export function preparedInsert<T extends keyof Database>(
   return async (db, row) => {
     await insert(db, row);
   };
+}
+
+/**
+ * A text value for a statement that runs on every request, bound as `cast(? as text)`. Once
+ * ANALYZE has stored sample rows (sqlite_stat4, which better-sqlite3's SQLite is built with),
+ * SQLite consults a plain bound value that meets an indexed column while planning, and so marks
+ * the statement stale each time a value is bound: every run prepares it again, which costs
+ * several times the lookup itself. A cast is not a value the planner can look at, so the
+ * statement is planned once, from the per-index averages, and kept. On PostgreSQL the cast is
+ * what the parameter's type already was.
+ */
+export function boundText<T extends string>(value: T): RawBuilder<T> {
+  return sql<T>`cast(${value} as text)`;
+}
+
+/**
+ * An integer bound as `cast(? as integer)`, for LIMIT and OFFSET: SQLite also plans with a bound
+ * LIMIT's value, with the same cost as above, on every page of every list.
+ */
+export function boundInteger(value: number): RawBuilder<number> {
+  return sql<number>`cast(${value} as integer)`;
 }

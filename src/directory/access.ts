@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
+import { boundText, prepared } from '../db/prepared.js';
 import type { AccessId, Database } from '../db/schema.js';
-import { boundText, PreparedQuery } from '../http/prepared.js';
 import type { Clock } from '../shared/clock.js';
 import { RoleIds } from './roles.js';
 
@@ -10,21 +10,6 @@ import { RoleIds } from './roles.js';
  * end to the millisecond, whether or not any background job has run since.
  */
 export class AccessService {
-  // The statements behind every access check, compiled once.
-  private readonly groupIds = new PreparedQuery(
-    (db, principalId: string, relationship: string, now: string) =>
-      groupIdsOfSubquery(db, principalId, relationship as AccessId, now),
-  );
-  private readonly rolePrincipals = new PreparedQuery((db, principalId: string, now: string) =>
-    rolePrincipalsSubquery(db, principalId, now),
-  );
-  private readonly roleIds = new PreparedQuery((db, userId: string, now: string) =>
-    db
-      .selectFrom('role_assignments')
-      .select('role_definition_id')
-      .where('principal_id', 'in', rolePrincipalsSubquery(db, userId, now)),
-  );
-
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -37,7 +22,7 @@ export class AccessService {
     db = this.db,
   ): Promise<string[]> {
     const now = this.clock.now().toISOString();
-    const { rows } = await this.groupIds.execute(db, principalId, relationship, now);
+    const { rows } = await groupIdsStatement(db, { principalId, relationship, now });
     return distinctGroupIds(rows);
   }
 
@@ -66,7 +51,7 @@ export class AccessService {
   /** Role definition ids held by the user now, directly or through a group it belongs to now. */
   async roleIdsOf(userId: string, db = this.db): Promise<Set<string>> {
     const now = this.clock.now().toISOString();
-    const { rows } = await this.roleIds.execute(db, userId, now);
+    const { rows } = await roleIdsStatement(db, { principalId: userId, now });
     return new Set(rows.map((r) => r.role_definition_id));
   }
 
@@ -76,7 +61,7 @@ export class AccessService {
    */
   async rolePrincipalIdsOf(principalId: string, db = this.db): Promise<string[]> {
     const now = this.clock.now().toISOString();
-    const { rows } = await this.rolePrincipals.execute(db, principalId, now);
+    const { rows } = await rolePrincipalsStatement(db, { principalId, now });
     return distinctGroupIds(rows);
   }
 
@@ -147,3 +132,24 @@ function rolePrincipalsSubquery(db: Kysely<Database>, principalId: string, now: 
 function distinctGroupIds(rows: readonly { group_id: string }[]): string[] {
   return [...new Set(rows.map((r) => r.group_id))];
 }
+
+// The statements behind every access check, compiled once.
+interface PrincipalAt {
+  principalId: string;
+  now: string;
+}
+
+const groupIdsStatement = prepared<PrincipalAt & { relationship: AccessId }, { group_id: string }>(
+  (db, arg) => groupIdsOfSubquery(db, arg('principalId'), arg('relationship'), arg('now')),
+);
+
+const rolePrincipalsStatement = prepared<PrincipalAt, { group_id: string }>((db, arg) =>
+  rolePrincipalsSubquery(db, arg('principalId'), arg('now')),
+);
+
+const roleIdsStatement = prepared<PrincipalAt, { role_definition_id: string }>((db, arg) =>
+  db
+    .selectFrom('role_assignments')
+    .select('role_definition_id')
+    .where('principal_id', 'in', rolePrincipalsSubquery(db, arg('principalId'), arg('now'))),
+);

@@ -7,7 +7,7 @@ import type {
   UserTable,
 } from '../db/schema.js';
 import { listPage, type FilterNode, type ODataQuery, type Page } from '../http/odata.js';
-import { boundText } from '../http/prepared.js';
+import { boundText } from '../db/prepared.js';
 import { isGuid } from '../shared/ids.js';
 
 export type UserRow = Selectable<UserTable>;

@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
+import { prepared } from '../db/prepared.js';
+import type { UserRow } from '../directory/store.js';
 import { SESSION_COOKIE, type SessionStore } from '../identity/sessions.js';
 import type { TokenService } from '../identity/tokens.js';
 import type { Caller } from './caller.js';
 import { forbidden, unauthenticated } from './errors.js';
-import { PreparedQuery } from './prepared.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -23,13 +24,6 @@ export function createAuthenticator(
   sessions: SessionStore,
   portalOrigin: string,
 ): Authenticator {
-  const accountById = new PreparedQuery((kysely, id: string) =>
-    kysely
-      .selectFrom('users')
-      .select(['id', 'user_principal_name', 'display_name', 'account_enabled'])
-      .where('id', '=', id),
-  );
-
   async function identify(
     request: FastifyRequest,
   ): Promise<{ userId: string; amr: string[]; via: Caller['via'] }> {
@@ -58,7 +52,7 @@ export function createAuthenticator(
   return {
     async authenticate(request) {
       const { userId, amr, via } = await identify(request);
-      const { rows } = await accountById.execute(db.kysely, userId);
+      const { rows } = await accountById(db.kysely, { id: userId });
       const user = rows[0];
       if (!user || user.account_enabled !== 1) {
         throw unauthenticated('The account is disabled or no longer exists.');
@@ -75,3 +69,14 @@ export function createAuthenticator(
     },
   };
 }
+
+/** The account behind every request, read with a statement compiled once. */
+const accountById = prepared<
+  { id: string },
+  Pick<UserRow, 'id' | 'user_principal_name' | 'display_name' | 'account_enabled'>
+>((db, arg) =>
+  db
+    .selectFrom('users')
+    .select(['id', 'user_principal_name', 'display_name', 'account_enabled'])
+    .where('id', '=', arg('id')),
+);

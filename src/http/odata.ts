@@ -1,7 +1,7 @@
 import { defaultParser } from '@odata/parser';
 import { sql, type Expression, type SelectQueryBuilder, type Simplify, type SqlBool } from 'kysely';
 import { badRequest } from './errors.js';
-import { boundInteger } from './prepared.js';
+import { boundInteger } from '../db/prepared.js';
 
 // Graph's query options ($filter, $select, $expand, $orderby, $top, $skiptoken, $count) for every
 // list endpoint: parsed with a real OData parser, checked against a collection's allow-list, and

@@ -13,7 +13,7 @@ import {
   type FieldSpec,
   type ODataQuery,
 } from '../http/odata.js';
-import { boundText } from '../http/prepared.js';
+import { boundText } from '../db/prepared.js';
 import type { Clock } from '../shared/clock.js';
 import type { ApprovalService } from './approvals/service.js';
 import { PimErrors } from './errors.js';
