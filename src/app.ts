@@ -105,7 +105,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     options.notifier ??
     new OutboxNotifier({ clock, access, publicUrl: config.publicUrl, domain: config.domain });
   // The jobs loop is built once the server exists; writes wake it from then on.
-  let wakeJobs = () => {};
+  let wakeJobs: (dueAt?: readonly Date[]) => void = () => {};
   const approvals = new ApprovalService(db, clock, audit, access, notifier, () => wakeJobs());
   const requests = new RequestService(
     db,
@@ -119,7 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       renewalWindowDays: config.renewalWindowDays,
     },
     notifier,
-    () => wakeJobs(),
+    (dueAt) => wakeJobs(dueAt),
   );
   const reads = new PimReads(db, clock, pimPermissions, approvals);
   const services: Services = {
@@ -152,7 +152,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const jobsService = new JobsService(db, clock, audit, approvals, notifier);
   const jobs = new Jobs(jobsService, clock, server.log, undefined, options.jobsSleeper);
   instrumentJobs(metrics, jobsService, clock);
-  wakeJobs = () => jobs.wake();
+  wakeJobs = (dueAt) => jobs.wake(dueAt);
   const outbox = new OutboxWorker(db, clock, createMailTransport(config), {
     from: config.mailFrom,
     log: server.log,

@@ -5,6 +5,7 @@ import type { AccessId, Database, ScheduleKind } from '../db/schema.js';
 import { findGroup, findUser, type GroupRow, type UserRow } from '../directory/store.js';
 import type { CallerActor } from '../directory/service.js';
 import { hasMfa } from '../http/caller.js';
+import { dueTimesOf } from '../jobs/due.js';
 import { badRequest, GraphError } from '../http/errors.js';
 import type { Notifier } from '../notify/events.js';
 import type { Clock } from '../shared/clock.js';
@@ -93,8 +94,11 @@ export class RequestService {
     private readonly approvals: ApprovalService,
     private readonly windows: WindowsConfig,
     private readonly notifier: Notifier,
-    /** Called after a request commits: it may have made a schedule that starts or ends soon. */
-    private readonly afterCommit: () => void = () => {},
+    /**
+     * Called after a request commits, with the due times of the schedule it created; without
+     * them when it changed one in place, whose old due times the jobs loop must look up again.
+     */
+    private readonly afterCommit: (dueAt?: readonly Date[]) => void = () => {},
   ) {}
 
   async submit(actor: CallerActor, kind: ScheduleKind, body: RequestBody) {
@@ -105,7 +109,7 @@ export class RequestService {
     const key = { kind, groupId, principalId, accessId };
 
     try {
-      const submitted = await this.db.kysely.transaction().execute(async (trx) => {
+      const { created, ...submitted } = await this.db.kysely.transaction().execute(async (trx) => {
         const now = this.clock.now();
         const group = await findGroup(trx, groupId);
         if (!group) throw PimErrors.groupNotFound(groupId);
@@ -149,9 +153,11 @@ export class RequestService {
             policy,
           },
         );
-        return { request, validationOnly: false };
+        return { request, validationOnly: false, created };
       });
-      if (!submitted.validationOnly) this.afterCommit();
+      if (!submitted.validationOnly) {
+        this.afterCommit(created ? dueTimesOf(created) : undefined);
+      }
       return submitted;
     } catch (error) {
       if (error instanceof GraphError && !body.isValidationOnly) {

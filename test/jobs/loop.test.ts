@@ -73,9 +73,8 @@ describeEachDatabase(
       elevate().app.jobs.start();
       assert.equal(await asked, MINUTE);
 
-      // An activation that ends in 30 seconds wakes the loop, which now sleeps just that long,
-      // without a pass: nothing is due yet.
-      elevate().clock.advance(SECOND);
+      // An activation that ends in 30 seconds tells the loop so, which now sleeps just that long,
+      // at once, without a pass or a look: nothing is due yet.
       const passes = await passesRun(elevate());
       asked = sleeper.nextSleep();
       const activated = await activate(elevate(), user, group.id, { duration: 'PT30S' });
@@ -98,22 +97,29 @@ describeEachDatabase(
     it('looks at the database once for a burst of writes that do not say what they made due', async () => {
       const group = await elevate().createGroup();
       const users = [await elevate().createUser(), await elevate().createUser()];
-      for (const user of users) await makeEligible(elevate(), user, group.id);
+      for (const user of users) {
+        await submit(elevate(), 'assignment', 'adminAssign', user, group.id, { duration: 'P30D' });
+      }
 
       let asked = sleeper.nextSleep();
       elevate().app.jobs.start();
       assert.equal(await asked, MINUTE);
 
-      // Right after a look, each write shortens the sleep to the next look, a second after the
-      // last one, and no more: a burst of writes costs one look.
-      const activations = [];
+      // Shortening an assignment changes a due time in place, which the write cannot tell the
+      // loop. Right after a look, each such write shortens the sleep to the next look, a second
+      // after the last one, and no more: a burst of writes costs one look.
+      const updates = [];
       for (const user of users) {
         asked = sleeper.nextSleep();
-        activations.push(await activate(elevate(), user, group.id, { duration: 'PT30S' }));
+        const updated = await submit(elevate(), 'assignment', 'adminUpdate', user, group.id, {
+          duration: 'PT30S',
+        });
+        assert.equal(updated.status, 201);
+        updates.push(updated);
         assert.equal(await asked, SECOND);
       }
 
-      // That look finds the activations, which end 30 seconds after they were made.
+      // That look finds the assignments, which now end 30 seconds after they were changed.
       elevate().clock.advance(SECOND);
       asked = sleeper.nextSleep();
       sleeper.ring();
@@ -124,8 +130,8 @@ describeEachDatabase(
       sleeper.ring();
       assert.equal(await asked, MINUTE);
       const db = elevate().database.db;
-      for (const activated of activations) {
-        const scheduleId = activated.body.targetScheduleId as string;
+      for (const updated of updates) {
+        const scheduleId = updated.body.targetScheduleId as string;
         assert.equal(await scheduleStatus(db, scheduleId), 'Expired');
       }
       await elevate().app.jobs.stop();
