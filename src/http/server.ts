@@ -3,12 +3,12 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import helmet from 'helmet';
 import type { Clock } from '../shared/clock.js';
 import { isGuid } from '../shared/ids.js';
 import { GraphError, graphErrorBody } from './errors.js';
@@ -57,10 +57,15 @@ export async function createServer(options: ServerOptions): Promise<Server> {
   // Over plain HTTP, `upgrade-insecure-requests` would make browsers fetch the portal's and the
   // docs' own scripts over HTTPS, which nothing serves; HSTS means nothing there either.
   const secure = Boolean(options.tls) || options.publicUrl.startsWith('https:');
-  await server.register(helmet, {
-    global: true,
+  // The security headers' middleware is built once. The Fastify plugin for it builds it anew for
+  // every answer, parsing the content security policy each time: a twentieth of the CPU of a short
+  // request.
+  const securityHeaders = helmet({
     hsts: secure,
     contentSecurityPolicy: secure ? true : { directives: { upgradeInsecureRequests: null } },
+  });
+  server.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined));
   });
   await server.register(cookie);
   await server.register(formbody);
