@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
-import { prepared } from '../db/prepared.js';
+import { boundText, prepared } from '../db/prepared.js';
 import type { UserRow } from '../directory/store.js';
 import { SESSION_COOKIE, type SessionStore } from '../identity/sessions.js';
 import type { TokenService } from '../identity/tokens.js';
@@ -78,5 +78,5 @@ const accountById = prepared<
   db
     .selectFrom('users')
     .select(['id', 'user_principal_name', 'display_name', 'account_enabled'])
-    .where('id', '=', arg('id')),
+    .where('id', '=', boundText(arg('id'))),
 );
