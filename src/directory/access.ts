@@ -56,12 +56,13 @@ export class AccessService {
   }
 
   /**
-   * The ids whose role assignments reach the principal now, its own and those of the groups it
-   * is a member of now, as a subquery: a list of role assignments reads them in its own
-   * statement rather than in one of their own.
+   * The ids whose role assignments reach the principal now: its own and those of the groups it
+   * is a member of now.
    */
-  rolePrincipalsOf(principalId: string, db = this.db) {
-    return rolePrincipalsSubquery(db, principalId, this.clock.now().toISOString());
+  async rolePrincipalIdsOf(principalId: string, db = this.db): Promise<string[]> {
+    const now = this.clock.now().toISOString();
+    const { rows } = await rolePrincipalsStatement(db, { principalId, now });
+    return distinctGroupIds(rows);
   }
 
   async hasAnyRole(userId: string, roleIds: readonly string[], db = this.db): Promise<boolean> {
@@ -140,6 +141,10 @@ interface PrincipalAt {
 
 const groupIdsStatement = prepared<PrincipalAt & { relationship: AccessId }, { group_id: string }>(
   (db, arg) => groupIdsOfSubquery(db, arg('principalId'), arg('relationship'), arg('now')),
+);
+
+const rolePrincipalsStatement = prepared<PrincipalAt, { group_id: string }>((db, arg) =>
+  rolePrincipalsSubquery(db, arg('principalId'), arg('now')),
 );
 
 const roleIdsStatement = prepared<PrincipalAt, { role_definition_id: string }>((db, arg) =>

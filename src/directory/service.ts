@@ -423,8 +423,8 @@ export class DirectoryService {
     }
     if (principalId !== actor.caller.userId) await this.permissions.requireReader(actor.caller);
 
-    const principals = this.access.rolePrincipalsOf(principalId);
-    return store.listRoleAssignmentsOfPrincipals(this.db.kysely, principals, rest, query);
+    const principalIds = await this.access.rolePrincipalIdsOf(principalId);
+    return store.listRoleAssignmentsOfPrincipals(this.db.kysely, principalIds, rest, query);
   }
 
   // Start-up

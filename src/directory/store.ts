@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type {
   AccessId,
   Database,
@@ -7,6 +7,7 @@ import type {
   UserTable,
 } from '../db/schema.js';
 import { listPage, type FilterNode, type ODataQuery, type Page } from '../http/odata.js';
+import { boundText } from '../db/prepared.js';
 import { isGuid } from '../shared/ids.js';
 
 export type UserRow = Selectable<UserTable>;
@@ -180,14 +181,18 @@ export function listRoleAssignments(db: Db, query: ODataQuery): Promise<Page<Rol
 /** Assignments made to any of the principals, with a filter over them and the query's paging. */
 export function listRoleAssignmentsOfPrincipals(
   db: Db,
-  principals: SelectQueryBuilder<Database, keyof Database, { group_id: string }>,
+  principalIds: readonly string[],
   filter: FilterNode | null,
   query: ODataQuery,
 ): Promise<Page<RoleAssignmentRow>> {
+  if (principalIds.length === 0) {
+    return Promise.resolve({ items: [], nextSkip: null, count: query.count ? 0 : null });
+  }
+
   const assignments = db
     .selectFrom('role_assignments')
     .selectAll('role_assignments')
-    .where('principal_id', 'in', principals);
+    .where('principal_id', 'in', principalIds.map(boundText));
   return listPage(assignments, { ...query, filter });
 }
 
