@@ -1,3 +1,4 @@
+import http from 'node:http';
 import autocannon from 'autocannon';
 import type { ServerProcess } from './processes.js';
 import { summarize, type Summary } from './stats.js';
@@ -53,13 +54,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   let ok = 0;
   let failed = 0;
 
-  let rssMax = (await server.usage()).rss;
-  const sampler = setInterval(() => {
-    void server.usage().then((usage) => {
-      rssMax = Math.max(rssMax, usage.rss);
-    });
-  }, 250);
-  const cpuBefore = (await server.usage()).cpuMicros;
+  const watch = await watchServer(server);
   const started = performance.now();
 
   await new Promise<void>((resolve, reject) => {
@@ -109,10 +104,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   });
 
   const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  const after = await server.usage();
-  rssMax = Math.max(rssMax, after.rss);
-
+  const usage = await watch.stop(seconds);
   return {
     title: options.title,
     connections: options.connections,
@@ -122,8 +114,130 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     failed,
     throughput: ok / seconds,
     latency: summarize(latencies),
-    serverCores: (after.cpuMicros - cpuBefore) / 1e6 / seconds,
-    serverRssMax: rssMax,
+    ...usage,
+    failures,
+  };
+}
+
+/** Samples the server's memory every 250 ms, and its CPU time over the whole run. */
+async function watchServer(server: ServerProcess) {
+  let rssMax = (await server.usage()).rss;
+  const sampler = setInterval(() => {
+    void server.usage().then((usage) => {
+      rssMax = Math.max(rssMax, usage.rss);
+    });
+  }, 250);
+  const cpuBefore = (await server.usage()).cpuMicros;
+
+  return {
+    async stop(seconds: number) {
+      clearInterval(sampler);
+      const after = await server.usage();
+      return {
+        serverCores: (after.cpuMicros - cpuBefore) / 1e6 / seconds,
+        serverRssMax: Math.max(rssMax, after.rss),
+      };
+    },
+  };
+}
+
+export interface PacedOptions {
+  server: ServerProcess;
+  title: string;
+  /** Requests per second, sent at even intervals whether or not earlier ones were answered. */
+  rate: number;
+  seconds: number;
+  next: () => NextRequest;
+  expect?: number;
+}
+
+/**
+ * Sends GET requests at an even pace and times each from the moment it was due to be sent, for
+ * latency at a given load. autocannon cannot do this: its rate limit lets each connection send as
+ * fast as it can until the second's quota is used and then pause, so a "paced" run is a burst at
+ * full load every second, and its latency is that of full load. Here requests go out on schedule
+ * (open loop) over kept-alive sockets; a request held up by a slow answer counts its wait too, so
+ * a stalled server cannot hide its stall.
+ */
+export async function paced(options: PacedOptions): Promise<LoadResult> {
+  const { server, next, rate } = options;
+  const expect = options.expect ?? 200;
+  const target = new URL(server.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  let ok = 0;
+  let failed = 0;
+  let inFlight = 0;
+
+  const send = (dueAt: number) => {
+    const built = next();
+    inFlight += 1;
+    const request = http.get(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        path: built.path,
+        headers: built.headers,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          inFlight -= 1;
+          if (response.statusCode === expect) {
+            ok += 1;
+            latencies.push(performance.now() - dueAt);
+          } else {
+            failed += 1;
+            if (failures.length < 5) {
+              failures.push(`${response.statusCode} ${Buffer.concat(chunks).toString()}`);
+            }
+          }
+        });
+      },
+    );
+    request.on('error', (error) => {
+      inFlight -= 1;
+      failed += 1;
+      if (failures.length < 5) failures.push(error.message);
+    });
+  };
+
+  const watch = await watchServer(server);
+  const started = performance.now();
+  const total = Math.round(rate * options.seconds);
+  const interval = 1000 / rate;
+  let sent = 0;
+
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && started + sent * interval <= now) {
+        send(started + sent * interval);
+        sent += 1;
+      }
+      if (sent < total) setTimeout(tick, Math.max(0, started + sent * interval - now));
+      else resolve();
+    };
+    tick();
+  });
+  while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+  const seconds = (performance.now() - started) / 1000;
+  const usage = await watch.stop(seconds);
+  agent.destroy();
+  return {
+    title: options.title,
+    connections: 0,
+    overallRate: rate,
+    seconds,
+    ok,
+    failed,
+    throughput: ok / seconds,
+    latency: summarize(latencies),
+    ...usage,
     failures,
   };
 }

@@ -195,7 +195,8 @@ const verdict = (met: boolean | null) => (met === null ? 'no figure' : met ? 'ye
 
 function loadRow(result: LoadResult): string {
   return (
-    `| ${result.title} | ${result.connections}` +
+    `| ${result.title} | ` +
+    (result.connections > 0 ? `${result.connections}` : 'open loop') +
     `${result.overallRate ? `, paced at ${fmt(result.overallRate)}/s` : ''} | ` +
     `${fmt(result.throughput)}/s | ${fmt(result.latency.p50)} | ${fmt(result.latency.p99)} | ` +
     `${fmt(result.latency.p999)} | ${result.ok} | ${result.failed} | ` +
@@ -336,9 +337,12 @@ export async function writeResults(
           'would; only bench/server.ts itself goes through tsx.'
         : 'It runs the sources through tsx, which adds its compiler’s memory to the RSS.'),
     `- **HTTP runs**: autocannon with ${settings.connections} connections for ` +
-      `${settings.seconds} s per run, first as fast as the server answers (throughput), then ` +
-      'paced with 16 connections at half the top rate of that route (latency under load: at ' +
-      'saturation a closed loop only measures its own queue). Every request carries another ' +
+      `${settings.seconds} s per run, as fast as the server answers (throughput). Then each ` +
+      'route at half that rate, paced evenly in an open loop over kept-alive sockets (latency ' +
+      'under load: at saturation a closed loop only measures its own queue, and autocannon’s ' +
+      'rate limit sends each second’s quota in one burst at full load), each latency counted ' +
+      'from the moment its request was due, so a stall is charged to every request it delays. ' +
+      'Every request carries another ' +
       `user's bearer token (a pool of ${settings.tokenPool} tokens issued with ` +
       '`app.services.tokens.issue`), and asks about that user. Latencies are taken from every ' +
       "response with sub-millisecond precision, not from autocannon's whole-millisecond " +

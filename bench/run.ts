@@ -31,7 +31,7 @@ import {
   type Dataset,
   type DatasetSize,
 } from './dataset.js';
-import { load, type LoadResult } from './load.js';
+import { load, paced, type LoadResult } from './load.js';
 import { explainQueries, type QueryPlan } from './plans.js';
 import { REPO, ServerProcess, timeStartup, TSX, type StartupTiming } from './processes.js';
 import { describeMachine, writeResults, printSummary } from './report.js';
@@ -415,10 +415,10 @@ async function measureHttp(
     },
   });
   report(check);
-  const checkPaced = await load({
-    ...base,
-    connections: 16,
-    overallRate: Math.max(1, Math.round(check.throughput / 2)),
+  const checkPaced = await paced({
+    server,
+    seconds: settings.seconds,
+    rate: Math.max(1, Math.round(check.throughput / 2)),
     title: 'GET transitiveRoleAssignments at half its top rate',
     next: () => {
       const user = nextUser();
@@ -434,10 +434,10 @@ async function measureHttp(
     next: () => ({ path: minePath, headers: auth(nextUser().token) }),
   });
   report(mine);
-  const minePaced = await load({
-    ...base,
-    connections: 16,
-    overallRate: Math.max(1, Math.round(mine.throughput / 2)),
+  const minePaced = await paced({
+    server,
+    seconds: settings.seconds,
+    rate: Math.max(1, Math.round(mine.throughput / 2)),
     title: 'GET eligibilitySchedules/filterByCurrentUser at half its top rate',
     next: () => ({ path: minePath, headers: auth(nextUser().token) }),
   });
