@@ -152,12 +152,13 @@ export interface PacedOptions {
 }
 
 /**
- * Sends GET requests at an even pace and times each from the moment it was due to be sent, for
- * latency at a given load. autocannon cannot do this: its rate limit lets each connection send as
- * fast as it can until the second's quota is used and then pause, so a "paced" run is a burst at
- * full load every second, and its latency is that of full load. Here requests go out on schedule
- * (open loop) over kept-alive sockets; a request held up by a slow answer counts its wait too, so
- * a stalled server cannot hide its stall.
+ * Sends GET requests at an even pace, for latency at a given load. autocannon cannot do this: its
+ * rate limit lets each connection send as fast as it can until the second's quota is used and
+ * then pause, so a "paced" run is a burst at full load every second, and its latency is that of
+ * full load. Here requests go out on schedule (open loop) over as many kept-alive sockets as are
+ * needed, so none waits for an earlier answer and a stalled server cannot hide its stall by
+ * slowing the sender. Each is timed from when it was sent: timers fire up to a millisecond late,
+ * and that lateness belongs to this process, not to the server.
  */
 export async function paced(options: PacedOptions): Promise<LoadResult> {
   const { server, next, rate } = options;
@@ -170,8 +171,9 @@ export async function paced(options: PacedOptions): Promise<LoadResult> {
   let failed = 0;
   let inFlight = 0;
 
-  const send = (dueAt: number) => {
+  const send = () => {
     const built = next();
+    const sentAt = performance.now();
     inFlight += 1;
     const request = http.get(
       {
@@ -188,7 +190,7 @@ export async function paced(options: PacedOptions): Promise<LoadResult> {
           inFlight -= 1;
           if (response.statusCode === expect) {
             ok += 1;
-            latencies.push(performance.now() - dueAt);
+            latencies.push(performance.now() - sentAt);
           } else {
             failed += 1;
             if (failures.length < 5) {
@@ -215,7 +217,7 @@ export async function paced(options: PacedOptions): Promise<LoadResult> {
     const tick = () => {
       const now = performance.now();
       while (sent < total && started + sent * interval <= now) {
-        send(started + sent * interval);
+        send();
         sent += 1;
       }
       if (sent < total) setTimeout(tick, Math.max(0, started + sent * interval - now));

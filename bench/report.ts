@@ -340,8 +340,8 @@ export async function writeResults(
       `${settings.seconds} s per run, as fast as the server answers (throughput). Then each ` +
       'route at half that rate, paced evenly in an open loop over kept-alive sockets (latency ' +
       'under load: at saturation a closed loop only measures its own queue, and autocannon’s ' +
-      'rate limit sends each second’s quota in one burst at full load), each latency counted ' +
-      'from the moment its request was due, so a stall is charged to every request it delays. ' +
+      'rate limit sends each second’s quota in one burst at full load). No request waits for ' +
+      'an earlier answer, so a stall is charged to every request sent during it. ' +
       'Every request carries another ' +
       `user's bearer token (a pool of ${settings.tokenPool} tokens issued with ` +
       '`app.services.tokens.issue`), and asks about that user. Latencies are taken from every ' +
