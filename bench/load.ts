@@ -49,13 +49,7 @@ export interface LoadResult {
 export async function load(options: LoadOptions): Promise<LoadResult> {
   const { server, next } = options;
   const expect = options.expect ?? 200;
-  const latencies: number[] = [];
-  const failures: string[] = [];
-  let ok = 0;
-  let failed = 0;
-
-  const watch = await watchServer(server);
-  const started = performance.now();
+  const run = await Run.start(server);
 
   await new Promise<void>((resolve, reject) => {
     const instance = autocannon(
@@ -82,7 +76,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
               };
             },
             onResponse: (status: number, body: string) => {
-              if (status !== expect && failures.length < 5) failures.push(`${status} ${body}`);
+              if (status !== expect) run.explain(`${status} ${body}`);
             },
           },
         ],
@@ -91,54 +85,78 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
         error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      if (statusCode === expect) {
-        ok += 1;
-        latencies.push(responseTime);
-      } else {
-        failed += 1;
-      }
+      if (statusCode === expect) run.answered(responseTime);
+      else run.failed += 1;
     });
     instance.on('reqError', () => {
-      failed += 1;
+      run.failed += 1;
     });
   });
 
-  const seconds = (performance.now() - started) / 1000;
-  const usage = await watch.stop(seconds);
-  return {
-    title: options.title,
-    connections: options.connections,
-    overallRate: options.overallRate ?? null,
-    seconds,
-    ok,
-    failed,
-    throughput: ok / seconds,
-    latency: summarize(latencies),
-    ...usage,
-    failures,
-  };
+  return run.result(options.title, options.connections, options.overallRate ?? null);
 }
 
-/** Samples the server's memory every 250 ms, and its CPU time over the whole run. */
-async function watchServer(server: ServerProcess) {
-  let rssMax = (await server.usage()).rss;
-  const sampler = setInterval(() => {
-    void server.usage().then((usage) => {
-      rssMax = Math.max(rssMax, usage.rss);
-    });
-  }, 250);
-  const cpuBefore = (await server.usage()).cpuMicros;
+/**
+ * The tally of one run: the answers as expected and their latencies, the failures and a few of
+ * their bodies, the server's memory sampled every 250 ms and its CPU time over the run.
+ */
+class Run {
+  readonly latencies: number[] = [];
+  readonly failures: string[] = [];
+  ok = 0;
+  failed = 0;
 
-  return {
-    async stop(seconds: number) {
-      clearInterval(sampler);
-      const after = await server.usage();
-      return {
-        serverCores: (after.cpuMicros - cpuBefore) / 1e6 / seconds,
-        serverRssMax: Math.max(rssMax, after.rss),
-      };
-    },
-  };
+  private constructor(
+    private readonly server: ServerProcess,
+    private readonly cpuBefore: number,
+    private rssMax: number,
+    private readonly sampler: NodeJS.Timeout,
+    private readonly started = performance.now(),
+  ) {}
+
+  static async start(server: ServerProcess): Promise<Run> {
+    const { rss, cpuMicros } = await server.usage();
+    const run: Run = new Run(
+      server,
+      cpuMicros,
+      rss,
+      setInterval(() => {
+        void server.usage().then((usage) => {
+          run.rssMax = Math.max(run.rssMax, usage.rss);
+        });
+      }, 250),
+    );
+    return run;
+  }
+
+  answered(latencyMs: number): void {
+    this.ok += 1;
+    this.latencies.push(latencyMs);
+  }
+
+  /** Keeps the first few failures' bodies, to explain them. */
+  explain(failure: string): void {
+    if (this.failures.length < 5) this.failures.push(failure);
+  }
+
+  async result(title: string, connections: number, rate: number | null): Promise<LoadResult> {
+    const seconds = (performance.now() - this.started) / 1000;
+    clearInterval(this.sampler);
+    const after = await this.server.usage();
+    return {
+      title,
+      connections,
+      overallRate: rate,
+      seconds,
+      ok: this.ok,
+      failed: this.failed,
+      throughput: this.ok / seconds,
+      latency: summarize(this.latencies),
+      serverCores: (after.cpuMicros - this.cpuBefore) / 1e6 / seconds,
+      serverRssMax: Math.max(this.rssMax, after.rss),
+      failures: this.failures,
+    };
+  }
 }
 
 export interface PacedOptions {
@@ -165,10 +183,7 @@ export async function paced(options: PacedOptions): Promise<LoadResult> {
   const expect = options.expect ?? 200;
   const target = new URL(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const latencies: number[] = [];
-  const failures: string[] = [];
-  let ok = 0;
-  let failed = 0;
+  const run = await Run.start(server);
   let inFlight = 0;
 
   const send = () => {
@@ -176,43 +191,32 @@ export async function paced(options: PacedOptions): Promise<LoadResult> {
     const sentAt = performance.now();
     inFlight += 1;
     const request = http.get(
-      {
-        agent,
-        host: target.hostname,
-        port: target.port,
-        path: built.path,
-        headers: built.headers,
-      },
+      { agent, host: target.hostname, port: target.port, path: built.path, headers: built.headers },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
           inFlight -= 1;
           if (response.statusCode === expect) {
-            ok += 1;
-            latencies.push(performance.now() - sentAt);
+            run.answered(performance.now() - sentAt);
           } else {
-            failed += 1;
-            if (failures.length < 5) {
-              failures.push(`${response.statusCode} ${Buffer.concat(chunks).toString()}`);
-            }
+            run.failed += 1;
+            run.explain(`${response.statusCode} ${Buffer.concat(chunks).toString()}`);
           }
         });
       },
     );
     request.on('error', (error) => {
       inFlight -= 1;
-      failed += 1;
-      if (failures.length < 5) failures.push(error.message);
+      run.failed += 1;
+      run.explain(error.message);
     });
   };
 
-  const watch = await watchServer(server);
   const started = performance.now();
   const total = Math.round(rate * options.seconds);
   const interval = 1000 / rate;
   let sent = 0;
-
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
@@ -227,19 +231,6 @@ export async function paced(options: PacedOptions): Promise<LoadResult> {
   });
   while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
 
-  const seconds = (performance.now() - started) / 1000;
-  const usage = await watch.stop(seconds);
   agent.destroy();
-  return {
-    title: options.title,
-    connections: 0,
-    overallRate: rate,
-    seconds,
-    ok,
-    failed,
-    throughput: ok / seconds,
-    latency: summarize(latencies),
-    ...usage,
-    failures,
-  };
+  return run.result(options.title, 0, rate);
 }
