@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
+import { BACKSTOP_PAGES, Checkpointer } from './checkpointer.js';
 import type { Database } from './schema.js';
 import { immediateSqliteDialect } from './sqlite-dialect.js';
 
@@ -41,8 +42,24 @@ async function openSqlite(file: string): Promise<Db> {
   // the reads' CPU per request nor their latency beyond the noise; 32 MiB keeps room for writes.
   sqlite.pragma('cache_size = -32768');
 
-  const kysely = new Kysely<Database>({ dialect: immediateSqliteDialect(sqlite) });
-  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+  if (file === ':memory:') {
+    const kysely = new Kysely<Database>({ dialect: immediateSqliteDialect(sqlite) });
+    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+  }
+
+  // Checkpoints run on a thread of their own, off the event loop (see Checkpointer).
+  sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+  const checkpointer = new Checkpointer(path.resolve(file));
+  const dialect = immediateSqliteDialect(sqlite, { onCommit: () => checkpointer.afterCommit() });
+  const kysely = new Kysely<Database>({ dialect });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    async close() {
+      await kysely.destroy();
+      await checkpointer.close();
+    },
+  };
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Db> {
