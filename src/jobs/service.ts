@@ -204,7 +204,7 @@ export class JobsService {
    * events, and the notifier is given all its events at once, with the rows read here.
    *
    * A catch-up on SQLite still runs at a few thousand schedules a second, short of 10,000. Most of
-   * a batch's time is now its writes: the status update passes through the six indexes of
+   * a batch's time is now its writes: the status update passes through the four indexes of
    * `pim_schedules` that hold the status, and the commit writes every page the update, the audit
    * events and the outbox rows touched, scattered over those indexes.
    */
