@@ -34,6 +34,8 @@ export interface KnownRows {
   request?: RequestRow;
   schedules?: readonly ScheduleRow[];
   group?: GroupRow;
+  /** Groups of the schedules, for events about many of them. */
+  groups?: readonly GroupRow[];
   users?: readonly UserRow[];
   /** The policy of the request's group and access, read under the group's lock. */
   policy?: PolicyView;
@@ -45,6 +47,27 @@ export interface KnownRows {
  */
 export interface Notifier {
   notify(trx: Kysely<Database>, event: NotificationEvent, known?: KnownRows): Promise<void>;
+  /**
+   * The same emails as `notify` for each event in turn, for the many events of one jobs batch.
+   * A notifier without it is given them one at a time.
+   */
+  notifyMany?(
+    trx: Kysely<Database>,
+    events: readonly NotificationEvent[],
+    known?: KnownRows,
+  ): Promise<void>;
+}
+
+/** Gives a notifier the events of one transaction: all at once if it can take them so. */
+export async function notifyAll(
+  notifier: Notifier,
+  trx: Kysely<Database>,
+  events: readonly NotificationEvent[],
+  known?: KnownRows,
+): Promise<void> {
+  if (events.length === 0) return;
+  if (notifier.notifyMany) return notifier.notifyMany(trx, events, known);
+  for (const event of events) await notifier.notify(trx, event, known);
 }
 
 /** A notifier that sends nothing, for deployments and tests that do not need email. */

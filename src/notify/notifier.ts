@@ -4,7 +4,7 @@ import type { Database, StoredApprover } from '../db/schema.js';
 import type { AccessService } from '../directory/access.js';
 import { findGroup, findUser, type UserRow } from '../directory/store.js';
 import type { NotificationLevel, NotificationRuleId, PolicyView } from '../pim/policies/model.js';
-import { loadPolicy } from '../pim/policies/store.js';
+import { loadPolicies, loadPolicy, policyKey } from '../pim/policies/store.js';
 import {
   readActivationSettings,
   type RequestRow,
@@ -14,8 +14,8 @@ import {
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { KnownRows, NotificationEvent, Notifier } from './events.js';
-import { addressesOf, Recipients } from './recipients.js';
-import { insertMessage } from './store.js';
+import { addressBook, addressesFrom, Recipients } from './recipients.js';
+import { insertMessages, type OutboxRow } from './store.js';
 import {
   renderMessage,
   type Audience,
@@ -87,16 +87,46 @@ export class OutboxNotifier implements Notifier {
     this.recipients = new Recipients(options.access);
   }
 
-  async notify(trx: Db, event: NotificationEvent, known: KnownRows = {}): Promise<void> {
-    this.learn(trx, known);
-    const planned =
-      event.type === 'assignmentEnding' || event.type === 'assignmentEnded'
-        ? await this.planReminder(trx, event)
-        : await this.planRequest(trx, event, known);
-    if (!planned) return;
+  notify(trx: Db, event: NotificationEvent, known: KnownRows = {}): Promise<void> {
+    return this.notifyMany(trx, [event], known);
+  }
 
-    const { situation, sends } = planned;
-    for (const send of sends) await this.write(trx, situation, send);
+  /**
+   * Plans each event's emails in turn, exactly as `notify` would one at a time, and writes them
+   * all at the end with a few multi-row inserts. The events share their reads: the rows in
+   * `known`, the requests that made their schedules (read together), and each group's policy,
+   * admins and roles, read once per transaction.
+   */
+  async notifyMany(
+    trx: Db,
+    events: readonly NotificationEvent[],
+    known: KnownRows = {},
+  ): Promise<void> {
+    this.learn(trx, known);
+    const batch = await this.batchOf(trx, events, known);
+
+    const emails: Email[] = [];
+    for (const event of events) {
+      const planned =
+        event.type === 'assignmentEnding' || event.type === 'assignmentEnded'
+          ? await this.planReminder(trx, event, batch)
+          : await this.planRequest(trx, event, known);
+      if (!planned) continue;
+
+      for (const send of planned.sends) {
+        const email = emailOf(planned.situation, send);
+        if (email) emails.push(email);
+      }
+    }
+
+    const book = await addressBook(
+      trx,
+      emails.flatMap((email) => (email.rule.isDefaultRecipientsEnabled ? email.send.defaults : [])),
+    );
+    await insertMessages(
+      trx,
+      emails.flatMap((email) => this.rowsOf(email, book)),
+    );
   }
 
   // Deciding what to send
@@ -142,10 +172,7 @@ export class OutboxNotifier implements Notifier {
       stage
         ? this.approverIds(trx, situation, JSON.parse(stage.approvers) as StoredApprover[])
         : [];
-    const admins = () =>
-      this.remember(trx, `admins:${request.group_id}`, () =>
-        this.recipients.admins(trx, request.group_id),
-      );
+    const admins = () => this.admins(trx, request.group_id);
     const principal = [request.principal_id];
     const activation = request.action === 'selfActivate' || request.action === 'selfDeactivate';
     const sends: Send[] = [];
@@ -214,19 +241,15 @@ export class OutboxNotifier implements Notifier {
   private async planReminder(
     trx: Db,
     event: Extract<NotificationEvent, { type: 'assignmentEnding' | 'assignmentEnded' }>,
+    batch: Batch,
   ) {
-    const schedule = await trx
-      .selectFrom('pim_schedules')
-      .selectAll()
-      .where('id', '=', event.scheduleId)
-      .executeTakeFirst();
+    const schedule =
+      batch.schedules.get(event.scheduleId) ?? (await findScheduleById(trx, event.scheduleId));
     if (!schedule) return null;
-    const situation = await this.scheduleSituation(trx, event.type, schedule);
+    const situation = await this.scheduleSituation(trx, event.type, schedule, batch);
     if (!situation) return null;
 
-    const admins = await this.remember(trx, `admins:${schedule.group_id}`, () =>
-      this.recipients.admins(trx, schedule.group_id),
-    );
+    const admins = await this.admins(trx, schedule.group_id);
     const principal = [schedule.principal_id];
     const sends: Send[] =
       event.type === 'assignmentEnding'
@@ -304,6 +327,7 @@ export class OutboxNotifier implements Notifier {
     trx: Db,
     eventType: NotificationEvent['type'],
     schedule: ScheduleRow,
+    batch: Batch,
   ): Promise<Situation | null> {
     const activation = schedule.kind === 'assignment' && schedule.assignment_type === 'activated';
     const eligibility =
@@ -312,11 +336,13 @@ export class OutboxNotifier implements Notifier {
         : activation && schedule.activated_using
           ? await findScheduleById(trx, schedule.activated_using)
           : undefined;
-    const request = await trx
-      .selectFrom('pim_requests')
-      .selectAll()
-      .where('id', '=', schedule.created_using)
-      .executeTakeFirst();
+    const request = batch.requests
+      ? batch.requests.get(schedule.created_using)
+      : await trx
+          .selectFrom('pim_requests')
+          .selectAll()
+          .where('id', '=', schedule.created_using)
+          .executeTakeFirst();
 
     return this.situation(trx, {
       eventType,
@@ -420,6 +446,87 @@ export class OutboxNotifier implements Notifier {
       .executeTakeFirst();
   }
 
+  /**
+   * The group's owners, then the Global and Privileged Role Administrators. The administrators
+   * are the same for every group, so they are read once per transaction.
+   */
+  private admins(trx: Db, groupId: string): Promise<string[]> {
+    return this.remember(trx, `admins:${groupId}`, async () => [
+      ...(await this.remember(trx, `owners:${groupId}`, () =>
+        this.recipients.owners(trx, groupId),
+      )),
+      ...(await this.remember(trx, 'roleHolders', () => this.recipients.roleHolders(trx))),
+    ]);
+  }
+
+  /**
+   * What the events of one call share: the schedules `known` holds, by id, and, for reminders
+   * about them, the requests that made them and their groups' owners, policies and roles, each
+   * read in one query instead of one per schedule or group.
+   */
+  private async batchOf(
+    trx: Db,
+    events: readonly NotificationEvent[],
+    known: KnownRows,
+  ): Promise<Batch> {
+    const schedules = new Map((known.schedules ?? []).map((row) => [row.id, row]));
+    const requestIds = new Set<string>();
+    for (const event of events) {
+      if (event.type !== 'assignmentEnding' && event.type !== 'assignmentEnded') continue;
+      const schedule = schedules.get(event.scheduleId);
+      // A schedule not given is read on its own, and so is its request.
+      if (!schedule) return { schedules, requests: null };
+      requestIds.add(schedule.created_using);
+    }
+    if (requestIds.size === 0) return { schedules, requests: null };
+    await this.learnGroups(
+      trx,
+      events.flatMap((event) => {
+        const schedule = 'scheduleId' in event ? schedules.get(event.scheduleId) : undefined;
+        return schedule ? [schedule] : [];
+      }),
+    );
+
+    const requests = new Map<string, RequestRow>();
+    const ids = [...requestIds];
+    for (let from = 0; from < ids.length; from += IDS_PER_QUERY) {
+      const rows = await trx
+        .selectFrom('pim_requests')
+        .selectAll()
+        .where('id', 'in', ids.slice(from, from + IDS_PER_QUERY))
+        .execute();
+      for (const row of rows) requests.set(row.id, row);
+    }
+    return { schedules, requests };
+  }
+
+  /**
+   * Reads what `situation` and `admins` need of the schedules' groups, and this transaction has
+   * not read yet, together: their owners, their roles and the policies of the schedules' access.
+   */
+  private async learnGroups(trx: Db, schedules: readonly ScheduleRow[]): Promise<void> {
+    const entries = this.entriesOf(trx);
+    if (!entries) return;
+    const keep = (key: string, value: unknown) => entries.set(key, Promise.resolve(value));
+    const groupIds = [...new Set(schedules.map((s) => s.group_id))];
+
+    const owners = groupIds.filter((id) => !entries.has(`owners:${id}`));
+    for (const [id, ids] of await this.recipients.ownersOfGroups(trx, owners)) {
+      keep(`owners:${id}`, ids);
+    }
+
+    const roles = groupIds.filter((id) => !entries.has(`roles:${id}`));
+    for (const [id, names] of await roleNamesOfGroups(trx, roles)) keep(`roles:${id}`, names);
+
+    const policies = schedules
+      .map((s) => ({ groupId: s.group_id, accessId: s.access_id }))
+      .filter((p) => !entries.has(`policy:${p.groupId}:${p.accessId}`));
+    const views = await loadPolicies(trx, policies);
+    for (const { groupId, accessId } of policies) {
+      keep(`policy:${groupId}:${accessId}`, views.get(policyKey(groupId, accessId)));
+    }
+  }
+
   private async approverIds(trx: Db, situation: Situation, approvers: StoredApprover[]) {
     const ids = await this.recipients.approvers(trx, approvers);
     return ids.filter((id) => !situation.requesterIds.includes(id));
@@ -434,7 +541,9 @@ export class OutboxNotifier implements Notifier {
     if (!entries) return;
 
     const keep = (key: string, row: unknown) => entries.set(key, Promise.resolve(row));
-    if (known.group) keep(`group:${known.group.id}`, known.group);
+    for (const group of [...(known.groups ?? []), ...(known.group ? [known.group] : [])]) {
+      keep(`group:${group.id}`, group);
+    }
     for (const user of known.users ?? []) keep(`user:${user.id}`, user);
     if (known.policy) keep(`policy:${known.policy.groupId}:${known.policy.accessId}`, known.policy);
   }
@@ -467,31 +576,29 @@ export class OutboxNotifier implements Notifier {
 
   // Writing
 
-  private async write(trx: Db, situation: Situation, send: Send): Promise<void> {
-    const rule = situation.policy.notifications[ruleId(send.audience, situation)];
-    const personal = send.audience === 'approver' ? null : situation.personal;
-    const level: NotificationLevel = personal?.notificationLevel ?? rule.level;
-    if (level === 'None' || (level === 'Critical' && !send.critical)) return;
-
+  /** The outbox rows of one email: one per `MAX_RECIPIENTS` addresses, or none. */
+  private rowsOf(email: Email, book: ReadonlyMap<string, string>): OutboxRow[] {
+    const { situation, send, rule, personal } = email;
     const addresses = uniqueAddresses([
-      ...(rule.isDefaultRecipientsEnabled ? await addressesOf(trx, send.defaults) : []),
+      ...(rule.isDefaultRecipientsEnabled ? addressesFrom(book, send.defaults) : []),
       ...rule.recipients,
       ...(send.audience === 'admin' && personal ? personal.additionalRecipients : []),
     ]);
-    if (addresses.length === 0) return;
+    if (addresses.length === 0) return [];
 
     const rendered = renderMessage(
       { ...situation.facts, template: send.template, audience: send.audience },
       this.options.publicUrl,
     );
     const now = this.options.clock.now().toISOString();
+    const rows: OutboxRow[] = [];
     for (
       let i = 0;
       i < Math.min(addresses.length, MAX_RECIPIENTS * MAX_MESSAGES);
       i += MAX_RECIPIENTS
     ) {
       const id = newId();
-      await insertMessage(trx, {
+      rows.push({
         id,
         message_id: `<${id}@${this.options.domain}>`,
         event_type: situation.eventType,
@@ -509,8 +616,37 @@ export class OutboxNotifier implements Notifier {
         sent_at: null,
       });
     }
+    return rows;
   }
 }
+
+/** Reads that the events of one `notifyMany` call share, and nothing outside it. */
+interface Batch {
+  schedules: Map<string, ScheduleRow>;
+  /** The requests that made the schedules reminded of, or null to read each on its own. */
+  requests: Map<string, RequestRow> | null;
+}
+
+/** An email the rules let through, before its recipients are read. */
+interface Email {
+  situation: Situation;
+  send: Send;
+  rule: PolicyView['notifications'][NotificationRuleId];
+  /** The eligibility's own settings, where they apply to this audience. */
+  personal: StoredActivationSettings | null;
+}
+
+/** The email of a send, or null when its rule's level (or the eligibility's) leaves it out. */
+function emailOf(situation: Situation, send: Send): Email | null {
+  const rule = situation.policy.notifications[ruleId(send.audience, situation)];
+  const personal = send.audience === 'approver' ? null : situation.personal;
+  const level: NotificationLevel = personal?.notificationLevel ?? rule.level;
+  if (level === 'None' || (level === 'Critical' && !send.critical)) return null;
+  return { situation, send, rule, personal };
+}
+
+/** Ids per `in (...)` list: well under both dialects' limits on bound parameters. */
+const IDS_PER_QUERY = 1000;
 
 /** The notification rule for an audience, from the situation's caller and level. */
 function ruleId(audience: Audience, situation: Situation): NotificationRuleId {
@@ -557,6 +693,25 @@ function findScheduleById(trx: Db, id: string) {
 async function roleNamesOf(trx: Db, groupId: string): Promise<string[]> {
   const { rows } = await roleNamesQuery(trx, { groupId });
   return [...new Set(rows.map((row) => row.display_name))];
+}
+
+/**
+ * The role names of each of the groups, as `roleNamesOf` reads them one group at a time with a
+ * statement prepared once, which no list of varying length can share.
+ */
+async function roleNamesOfGroups(trx: Db, groupIds: string[]): Promise<Map<string, string[]>> {
+  const names = new Map<string, Set<string>>(groupIds.map((id) => [id, new Set()]));
+  for (let from = 0; from < groupIds.length; from += IDS_PER_QUERY) {
+    const rows = await trx
+      .selectFrom('role_assignments')
+      .innerJoin('role_definitions', 'role_definitions.id', 'role_assignments.role_definition_id')
+      .select(['role_assignments.principal_id', 'role_definitions.display_name'])
+      .where('role_assignments.principal_id', 'in', groupIds.slice(from, from + IDS_PER_QUERY))
+      .orderBy('role_definitions.display_name')
+      .execute();
+    for (const row of rows) names.get(row.principal_id)?.add(row.display_name);
+  }
+  return new Map([...names].map(([id, set]) => [id, [...set]]));
 }
 
 const roleNamesQuery = prepared<{ groupId: string }, { display_name: string }>((db, arg) =>

@@ -16,10 +16,17 @@ const ADMIN_ROLES = [RoleIds.globalAdministrator, RoleIds.privilegedRoleAdminist
 export class Recipients {
   constructor(private readonly access: AccessService) {}
 
-  /** The group's owners now, and the Global and Privileged Role Administrators now. */
-  async admins(db: Db, groupId: string): Promise<string[]> {
-    const owners = await this.access.principalIdsOf(groupId, 'owner', db);
-    return [...owners, ...(await this.roleHolders(db))];
+  /**
+   * The group's owners now. With the Global and Privileged Role Administrators (`roleHolders`),
+   * they are the group's admins.
+   */
+  owners(db: Db, groupId: string): Promise<string[]> {
+    return this.access.principalIdsOf(groupId, 'owner', db);
+  }
+
+  /** The owners now of each of the groups, read together. */
+  ownersOfGroups(db: Db, groupIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.access.principalIdsOfGroups(groupIds, 'owner', db);
   }
 
   /** The Global and Privileged Role Administrators now, directly or through a group. */
@@ -58,18 +65,35 @@ const adminRoleHolders = prepared<object, { principal_id: string; group_id: stri
 );
 
 /**
- * The addresses of the users among `ids` whose accounts are enabled: `mail`, or the user
- * principal name when there is no mail. Ids of groups, deleted users and the like are dropped.
+ * The address of each user among `ids` whose account is enabled: `mail`, or the user principal
+ * name when there is no mail. Ids of groups, deleted users and the like are left out.
  */
-export async function addressesOf(db: Db, ids: readonly string[]): Promise<string[]> {
+export async function addressBook(db: Db, ids: readonly string[]): Promise<Map<string, string>> {
   const unique = [...new Set(ids)];
-  if (unique.length === 0) return [];
-
-  const users = await db
-    .selectFrom('users')
-    .select(['mail', 'user_principal_name'])
-    .where('id', 'in', unique)
-    .where('account_enabled', '=', 1)
-    .execute();
-  return users.map((user) => user.mail?.trim() || user.user_principal_name);
+  const book = new Map<string, string>();
+  for (let from = 0; from < unique.length; from += IDS_PER_QUERY) {
+    const users = await db
+      .selectFrom('users')
+      .select(['id', 'mail', 'user_principal_name'])
+      .where('id', 'in', unique.slice(from, from + IDS_PER_QUERY))
+      .where('account_enabled', '=', 1)
+      .execute();
+    for (const user of users) book.set(user.id, user.mail?.trim() || user.user_principal_name);
+  }
+  return book;
 }
+
+/**
+ * The addresses of `ids` found in `book`, in the order of the ids. They are sorted here rather than by the database,
+ * whose collation may differ, so that a list reads the same however the book was read.
+ */
+export function addressesFrom(book: ReadonlyMap<string, string>, ids: readonly string[]): string[] {
+  const unique = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return unique.flatMap((id) => {
+    const address = book.get(id);
+    return address === undefined ? [] : [address];
+  });
+}
+
+/** Ids per `in (...)` list: well under both dialects' limits on bound parameters. */
+const IDS_PER_QUERY = 1000;

@@ -7,12 +7,21 @@ type Db = Kysely<Database>;
 export type OutboxRow = Selectable<OutboxMessageTable>;
 
 /**
- * Writes one email to the outbox, in the caller's transaction. Sent and dead messages stay in the
- * table as a record; nothing removes them yet, so it grows by a few rows for each PIM change.
+ * Writes emails to the outbox, in the caller's transaction, a few hundred rows per statement. Sent
+ * and dead messages stay in the table as a record; nothing removes them yet, so it grows by a few
+ * rows for each PIM change.
  */
-export async function insertMessage(db: Db, row: OutboxRow): Promise<void> {
-  await db.insertInto('outbox_messages').values(row).execute();
+export async function insertMessages(db: Db, rows: readonly OutboxRow[]): Promise<void> {
+  for (let from = 0; from < rows.length; from += MESSAGES_PER_INSERT) {
+    await db
+      .insertInto('outbox_messages')
+      .values(rows.slice(from, from + MESSAGES_PER_INSERT))
+      .execute();
+  }
 }
+
+/** Rows per insert: 15 columns each, well under both dialects' limits on bound parameters. */
+const MESSAGES_PER_INSERT = 500;
 
 /**
  * Takes up to `limit` due messages for one attempt each: counts the attempt and moves the

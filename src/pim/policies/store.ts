@@ -99,6 +99,64 @@ export async function loadPolicyRules(
   );
 }
 
+/**
+ * The settings of many groups' policies, read together, as `loadPolicy` answers each one: for
+ * work about many groups at once, such as a jobs batch. Keyed by `policyKey`.
+ */
+export async function loadPolicies(
+  db: Db,
+  wanted: readonly { groupId: string; accessId: AccessId }[],
+): Promise<Map<string, PolicyView>> {
+  const groups = [...new Set(wanted.map((w) => w.groupId.toLowerCase()))];
+  const policyIds = new Map<string, string>();
+  const texts = new Map<string, string[]>();
+  for (let from = 0; from < groups.length; from += IDS_PER_QUERY) {
+    const policies = await db
+      .selectFrom('pim_policies')
+      .select(['id', 'group_id', 'access_id'])
+      .where('group_id', 'in', groups.slice(from, from + IDS_PER_QUERY))
+      .execute();
+    for (const row of policies) policyIds.set(policyKey(row.group_id, row.access_id), row.id);
+  }
+  const ids = [...policyIds.values()];
+  for (let from = 0; from < ids.length; from += IDS_PER_QUERY) {
+    const rules = await db
+      .selectFrom('pim_policy_rules')
+      .select(['policy_id', 'rule'])
+      .where('policy_id', 'in', ids.slice(from, from + IDS_PER_QUERY))
+      // Each policy's rules in the order `loadPolicyRules` reads them.
+      .orderBy('policy_id')
+      .orderBy('rule_id')
+      .execute();
+    for (const row of rules) {
+      const list = texts.get(row.policy_id) ?? [];
+      list.push(row.rule);
+      texts.set(row.policy_id, list);
+    }
+  }
+
+  const views = new Map<string, PolicyView>();
+  for (const { groupId, accessId } of wanted) {
+    const group = groupId.toLowerCase();
+    const policyId = policyIds.get(policyKey(group, accessId));
+    const id = policyId ?? policyIdFor(group, accessId);
+    const rules = policyId === undefined ? [] : (texts.get(policyId) ?? []);
+    views.set(
+      policyKey(group, accessId),
+      policyViewOf({ policyId: id, groupId: group, accessId }, rules),
+    );
+  }
+  return views;
+}
+
+/** The key of a group's member or owner policy in the answer of `loadPolicies`. */
+export function policyKey(groupId: string, accessId: AccessId): string {
+  return `${groupId.toLowerCase()}:${accessId}`;
+}
+
+/** Ids per `in (...)` list: well under both dialects' limits on bound parameters. */
+const IDS_PER_QUERY = 1000;
+
 const rulesOf = prepared<{ policyId: string }, { rule: string }>((db, arg) =>
   db
     .selectFrom('pim_policy_rules')
