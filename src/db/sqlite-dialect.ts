@@ -2,7 +2,6 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import {
   createQueryId,
-  SelectQueryNode,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -199,8 +198,8 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   run<R>(lease: Lease, query: CompiledQuery): QueryResult<R> {
-    this.commitBeforeWriteOutside(lease, query);
     const statement = this.statements.get(query.sql);
+    this.commitBeforeWriteOutside(lease, statement);
     if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
 
     const { changes, lastInsertRowid } = statement.run(query.parameters);
@@ -212,14 +211,18 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   iterate<R>(lease: Lease, query: CompiledQuery): IterableIterator<R> {
-    this.commitBeforeWriteOutside(lease, query);
-    return this.statements.get(query.sql).iterate(query.parameters) as IterableIterator<R>;
+    const statement = this.statements.get(query.sql);
+    this.commitBeforeWriteOutside(lease, statement);
+    return statement.iterate(query.parameters) as IterableIterator<R>;
   }
 
-  private commitBeforeWriteOutside(lease: Lease, query: CompiledQuery): void {
-    if (this.group && !lease.inTransaction && !SelectQueryNode.is(query.query)) {
-      this.commitGroup();
-    }
+  /**
+   * SQLite's own verdict on the statement decides what is a write: a statement compiled once
+   * (db/prepared) reaches the driver as raw SQL, whose query node no longer says it is a SELECT,
+   * and taking such a read for a write would COMMIT the group on every request that runs one.
+   */
+  private commitBeforeWriteOutside(lease: Lease, statement: SqliteDatabase.Statement): void {
+    if (this.group && !lease.inTransaction && !statement.readonly) this.commitGroup();
   }
 
   /** The end of the turn of the event loop in which the group began. */

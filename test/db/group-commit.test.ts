@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import { immediateSqliteDialect } from '../../src/db/sqlite-dialect.js';
 
 interface Schema {
@@ -148,5 +148,20 @@ describe('SQLite group commit', () => {
     assert.deepEqual(read, [{ id: 500 }]);
     assert.equal(second, 501);
     assert.equal(committed(501).n, 1);
+  });
+
+  test('a read compiled once, outside a transaction, leaves the group open', async () => {
+    commits.length = 0;
+
+    // Statements built once (db/prepared) reach the driver as raw SQL, SELECT or not.
+    const [, read] = await Promise.all([
+      insertNote(600),
+      kysely.executeQuery(CompiledQuery.raw('select id from notes where id = ?', [600])),
+      insertNote(601),
+    ]);
+
+    assert.deepEqual(read.rows, [{ id: 600 }]);
+    assert.deepEqual(commits, [2], 'both transactions shared one COMMIT');
+    assert.equal(committed(601).n, 1);
   });
 });
