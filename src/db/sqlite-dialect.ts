@@ -81,8 +81,9 @@ interface Waiting {
  *
  * Queries outside a transaction that read, run inside an open group and see its writes before
  * they are durable; if that COMMIT then failed (a disk error), such a read saw writes that never
- * landed, and every transaction of the group fails. Queries outside a transaction that write
- * commit the open group first, so that they too are durable once they return.
+ * landed, and every transaction of the group fails. A query outside a transaction that writes
+ * joins the open group and commits it at once, so that it too is durable once it returns, at the
+ * cost of one COMMIT rather than the group's and a COMMIT of its own.
  */
 export class GroupCommitSqliteDriver implements Driver {
   private readonly statements: StatementCache;
@@ -199,30 +200,18 @@ export class GroupCommitSqliteDriver implements Driver {
 
   run<R>(lease: Lease, query: CompiledQuery): QueryResult<R> {
     const statement = this.statements.get(query.sql);
-    this.commitBeforeWriteOutside(lease, statement);
-    if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
+    const result = runStatement<R>(statement, query.parameters);
 
-    const { changes, lastInsertRowid } = statement.run(query.parameters);
-    return {
-      numAffectedRows: BigInt(changes),
-      insertId: BigInt(lastInsertRowid),
-      rows: [],
-    };
+    // A failed statement changed nothing, and the group goes on as if it had not run.
+    if (this.group && !lease.inTransaction && !statement.readonly) this.commitGroup(true);
+    return result;
   }
 
   iterate<R>(lease: Lease, query: CompiledQuery): IterableIterator<R> {
     const statement = this.statements.get(query.sql);
-    this.commitBeforeWriteOutside(lease, statement);
-    return statement.iterate(query.parameters) as IterableIterator<R>;
-  }
-
-  /**
-   * SQLite's own verdict on the statement decides what is a write: a statement compiled once
-   * (db/prepared) reaches the driver as raw SQL, whose query node no longer says it is a SELECT,
-   * and taking such a read for a write would COMMIT the group on every request that runs one.
-   */
-  private commitBeforeWriteOutside(lease: Lease, statement: SqliteDatabase.Statement): void {
+    // Rows come after this returns: a write outside a transaction cannot wait for them to commit.
     if (this.group && !lease.inTransaction && !statement.readonly) this.commitGroup();
+    return statement.iterate(query.parameters) as IterableIterator<R>;
   }
 
   /** The end of the turn of the event loop in which the group began. */
@@ -242,8 +231,9 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   /**
-   * COMMITs the open group and settles its waiting transactions. `rethrow` is for the caller that
-   * is itself one of the group's transactions: it learns of a failed COMMIT by the error.
+   * COMMITs the open group and settles its waiting transactions. `rethrow` is for the caller whose
+   * own write is in the group, a transaction or a write outside one: it learns of a failed COMMIT
+   * by the error.
    */
   private commitGroup(rethrow = false): void {
     const group = this.group;
@@ -279,6 +269,25 @@ export class GroupCommitSqliteDriver implements Driver {
   private exec(source: string): void {
     this.statements.get(source).run();
   }
+}
+
+/**
+ * Runs a statement with SQLite's own verdict on what it is: a statement compiled once
+ * (db/prepared) reaches the driver as raw SQL, whose query node no longer tells a read from a
+ * write, and a read taken for a write outside a transaction would COMMIT the group.
+ */
+function runStatement<R>(
+  statement: SqliteDatabase.Statement,
+  parameters: readonly unknown[],
+): QueryResult<R> {
+  if (statement.reader) return { rows: statement.all(parameters) as R[] };
+
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return {
+    numAffectedRows: BigInt(changes),
+    insertId: BigInt(lastInsertRowid),
+    rows: [],
+  };
 }
 
 function savepointNode(command: 'savepoint' | 'rollback to' | 'release', name: string) {

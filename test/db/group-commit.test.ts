@@ -123,7 +123,9 @@ describe('SQLite group commit', () => {
     assert.equal(committed(303).n, 1);
   });
 
-  test('a write outside a transaction commits the open group before it runs', async () => {
+  test('a write outside a transaction commits the open group with itself', async () => {
+    commits.length = 0;
+
     const grouped = insertNote(400);
     const plain = kysely
       .insertInto('notes')
@@ -135,6 +137,18 @@ describe('SQLite group commit', () => {
     assert.deepEqual(await plain, { grouped: 1, plain: 1 });
     await Promise.all([grouped, later]);
     assert.equal(committed(402).n, 1);
+    assert.deepEqual(commits, [2, 1], 'one COMMIT for the first transaction and the write');
+  });
+
+  test('a write outside a transaction that fails leaves the open group to commit', async () => {
+    const grouped = insertNote(410);
+    const duplicate = kysely.insertInto('notes').values({ id: 410, body: 'again' }).execute();
+    const later = insertNote(411);
+
+    await assert.rejects(duplicate);
+    assert.deepEqual(await Promise.all([grouped, later]), [410, 411]);
+    assert.equal(committed(410).n, 1);
+    assert.equal(committed(411).n, 1);
   });
 
   test('reads outside a transaction run between the transactions of a group', async () => {
