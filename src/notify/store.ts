@@ -1,6 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DialectName } from '../db/database.js';
-import { preparedInsert } from '../db/prepared.js';
 import type { Database, OutboxMessageTable } from '../db/schema.js';
 
 type Db = Kysely<Database>;
@@ -11,8 +10,9 @@ export type OutboxRow = Selectable<OutboxMessageTable>;
  * Writes one email to the outbox, in the caller's transaction. Sent and dead messages stay in the
  * table as a record; nothing removes them yet, so it grows by a few rows for each PIM change.
  */
-export const insertMessage: (db: Db, row: OutboxRow) => Promise<void> =
-  preparedInsert('outbox_messages');
+export async function insertMessage(db: Db, row: OutboxRow): Promise<void> {
+  await db.insertInto('outbox_messages').values(row).execute();
+}
 
 /**
  * Takes up to `limit` due messages for one attempt each: counts the attempt and moves the
