@@ -202,7 +202,10 @@ export class GroupCommitSqliteDriver implements Driver {
     const statement = this.statements.get(query.sql);
     const result = runStatement<R>(statement, query.parameters);
 
-    // A failed statement changed nothing, and the group goes on as if it had not run.
+    // SQLite's own verdict tells a write: a statement compiled once (db/prepared) reaches the
+    // driver as raw SQL, whose query node no longer says it is a SELECT, and a read taken for a
+    // write would COMMIT the group on every request that runs one. A statement that failed
+    // changed nothing, and the group goes on as if it had not run.
     if (this.group && !lease.inTransaction && !statement.readonly) this.commitGroup(true);
     return result;
   }
@@ -271,11 +274,7 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 }
 
-/**
- * Runs a statement with SQLite's own verdict on what it is: a statement compiled once
- * (db/prepared) reaches the driver as raw SQL, whose query node no longer tells a read from a
- * write, and a read taken for a write outside a transaction would COMMIT the group.
- */
+/** Rows from a statement that answers some (a SELECT, or a write with RETURNING); else changes. */
 function runStatement<R>(
   statement: SqliteDatabase.Statement,
   parameters: readonly unknown[],
