@@ -57,12 +57,10 @@ export class AuditLog {
     const row = eventRow(actor, event, this.clock.now().toISOString());
     await insertEvent(db, row);
 
-    const targetIds = [...new Set(event.targets.map((t) => t.id))];
-    if (targetIds.length > 0) {
-      await db
-        .insertInto('audit_targets')
-        .values(targetIds.map((target_id) => ({ audit_event_id: row.id, target_id })))
-        .execute();
+    // A row per target, each with a statement built once, rather than a multi-row insert that
+    // Kysely would build anew for every event.
+    for (const target_id of new Set(event.targets.map((t) => t.id))) {
+      await insertTarget(db, { audit_event_id: row.id, target_id });
     }
   }
 
@@ -97,6 +95,7 @@ export class AuditLog {
 }
 
 const insertEvent = preparedInsert('audit_events');
+const insertTarget = preparedInsert('audit_targets');
 
 /** Rows per insert statement: well under both dialects' limits on bound parameters. */
 const ROWS_PER_INSERT = 200;

@@ -2,7 +2,6 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import {
   createQueryId,
-  SelectQueryNode,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -82,8 +81,9 @@ interface Waiting {
  *
  * Queries outside a transaction that read, run inside an open group and see its writes before
  * they are durable; if that COMMIT then failed (a disk error), such a read saw writes that never
- * landed, and every transaction of the group fails. Queries outside a transaction that write
- * commit the open group first, so that they too are durable once they return.
+ * landed, and every transaction of the group fails. A query outside a transaction that writes
+ * joins the open group and commits it at once, so that it too is durable once it returns, at the
+ * cost of one COMMIT rather than the group's and a COMMIT of its own.
  */
 export class GroupCommitSqliteDriver implements Driver {
   private readonly statements: StatementCache;
@@ -199,27 +199,22 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   run<R>(lease: Lease, query: CompiledQuery): QueryResult<R> {
-    this.commitBeforeWriteOutside(lease, query);
     const statement = this.statements.get(query.sql);
-    if (statement.reader) return { rows: statement.all(query.parameters) as R[] };
+    const result = runStatement<R>(statement, query.parameters);
 
-    const { changes, lastInsertRowid } = statement.run(query.parameters);
-    return {
-      numAffectedRows: BigInt(changes),
-      insertId: BigInt(lastInsertRowid),
-      rows: [],
-    };
+    // SQLite's own verdict tells a write: a statement compiled once (db/prepared) reaches the
+    // driver as raw SQL, whose query node no longer says it is a SELECT, and a read taken for a
+    // write would COMMIT the group on every request that runs one. A statement that failed
+    // changed nothing, and the group goes on as if it had not run.
+    if (this.group && !lease.inTransaction && !statement.readonly) this.commitGroup(true);
+    return result;
   }
 
   iterate<R>(lease: Lease, query: CompiledQuery): IterableIterator<R> {
-    this.commitBeforeWriteOutside(lease, query);
-    return this.statements.get(query.sql).iterate(query.parameters) as IterableIterator<R>;
-  }
-
-  private commitBeforeWriteOutside(lease: Lease, query: CompiledQuery): void {
-    if (this.group && !lease.inTransaction && !SelectQueryNode.is(query.query)) {
-      this.commitGroup();
-    }
+    const statement = this.statements.get(query.sql);
+    // Rows come after this returns: a write outside a transaction cannot wait for them to commit.
+    if (this.group && !lease.inTransaction && !statement.readonly) this.commitGroup();
+    return statement.iterate(query.parameters) as IterableIterator<R>;
   }
 
   /** The end of the turn of the event loop in which the group began. */
@@ -239,8 +234,9 @@ export class GroupCommitSqliteDriver implements Driver {
   }
 
   /**
-   * COMMITs the open group and settles its waiting transactions. `rethrow` is for the caller that
-   * is itself one of the group's transactions: it learns of a failed COMMIT by the error.
+   * COMMITs the open group and settles its waiting transactions. `rethrow` is for the caller whose
+   * own write is in the group, a transaction or a write outside one: it learns of a failed COMMIT
+   * by the error.
    */
   private commitGroup(rethrow = false): void {
     const group = this.group;
@@ -276,6 +272,21 @@ export class GroupCommitSqliteDriver implements Driver {
   private exec(source: string): void {
     this.statements.get(source).run();
   }
+}
+
+/** Rows from a statement that answers some (a SELECT, or a write with RETURNING); else changes. */
+function runStatement<R>(
+  statement: SqliteDatabase.Statement,
+  parameters: readonly unknown[],
+): QueryResult<R> {
+  if (statement.reader) return { rows: statement.all(parameters) as R[] };
+
+  const { changes, lastInsertRowid } = statement.run(parameters);
+  return {
+    numAffectedRows: BigInt(changes),
+    insertId: BigInt(lastInsertRowid),
+    rows: [],
+  };
 }
 
 function savepointNode(command: 'savepoint' | 'rollback to' | 'release', name: string) {

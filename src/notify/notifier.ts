@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prepared } from '../db/prepared.js';
+import { boundText, prepared } from '../db/prepared.js';
 import type { Database, StoredApprover } from '../db/schema.js';
 import type { AccessService } from '../directory/access.js';
 import { findGroup, findUser, type UserRow } from '../directory/store.js';
@@ -719,6 +719,6 @@ const roleNamesQuery = prepared<{ groupId: string }, { display_name: string }>((
     .selectFrom('role_assignments')
     .innerJoin('role_definitions', 'role_definitions.id', 'role_assignments.role_definition_id')
     .select('role_definitions.display_name')
-    .where('role_assignments.principal_id', '=', arg('groupId'))
+    .where('role_assignments.principal_id', '=', boundText(arg('groupId')))
     .orderBy('role_definitions.display_name'),
 );

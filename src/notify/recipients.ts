@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prepared } from '../db/prepared.js';
+import { boundText, prepared } from '../db/prepared.js';
 import type { Database, StoredApprover } from '../db/schema.js';
 import type { AccessService } from '../directory/access.js';
 import { RoleIds } from '../directory/roles.js';
@@ -61,7 +61,8 @@ const adminRoleHolders = prepared<object, { principal_id: string; group_id: stri
     .selectFrom('role_assignments')
     .leftJoin('groups', 'groups.id', 'role_assignments.principal_id')
     .select(['role_assignments.principal_id', 'groups.id as group_id'])
-    .where('role_assignments.role_definition_id', 'in', ADMIN_ROLES),
+    // Even values that never change are bound, and so need boundText to be planned only once.
+    .where('role_assignments.role_definition_id', 'in', ADMIN_ROLES.map(boundText)),
 );
 
 /**

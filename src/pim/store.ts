@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { AccessId, Database, ScheduleKind } from '../db/schema.js';
 import { isGuid } from '../shared/ids.js';
-import { prepared, preparedInsert } from '../db/prepared.js';
+import { boundText, prepared, preparedInsert } from '../db/prepared.js';
 import type { RequestRow, ScheduleRow } from './schema.js';
 
 type Db = Kysely<Database>;
@@ -47,12 +47,13 @@ export async function lockPolicy(
   return rows[0]?.id;
 }
 
+// Statements that every request runs bind their values with boundText, which says why.
 const policyRowQuery = (db: Db, groupId: string, accessId: AccessId) =>
   db
     .selectFrom('pim_policies')
     .select('id')
-    .where('group_id', '=', groupId)
-    .where('access_id', '=', accessId);
+    .where('group_id', '=', boundText(groupId))
+    .where('access_id', '=', boundText(accessId));
 const policyRow = prepared<{ groupId: string; accessId: AccessId }, { id: string }>((db, arg) =>
   policyRowQuery(db, arg('groupId'), arg('accessId')),
 );
@@ -64,10 +65,10 @@ function schedulesOf(db: Db, key: ScheduleKey) {
   return db
     .selectFrom('pim_schedules')
     .selectAll()
-    .where('kind', '=', key.kind)
-    .where('group_id', '=', key.groupId)
-    .where('principal_id', '=', key.principalId)
-    .where('access_id', '=', key.accessId);
+    .where('kind', '=', boundText(key.kind))
+    .where('group_id', '=', boundText(key.groupId))
+    .where('principal_id', '=', boundText(key.principalId))
+    .where('access_id', '=', boundText(key.accessId));
 }
 
 /** Schedules of the key that are in effect now or will be: neither ended nor revoked. */
@@ -92,18 +93,18 @@ const liveOfBothKinds = prepared<Omit<ScheduleKey, 'kind'> & { now: string }, Sc
     const schedules = db
       .selectFrom('pim_schedules')
       .selectAll()
-      .where('principal_id', '=', arg('principalId'))
-      .where('kind', 'in', ['eligibility', 'assignment'])
-      .where('group_id', '=', arg('groupId'))
-      .where('access_id', '=', arg('accessId'));
+      .where('principal_id', '=', boundText(arg('principalId')))
+      .where('kind', 'in', [boundText('eligibility'), boundText('assignment')])
+      .where('group_id', '=', boundText(arg('groupId')))
+      .where('access_id', '=', boundText(arg('accessId')));
     return inEffectOrLater(schedules, arg('now'));
   },
 );
 
 function inEffectOrLater(schedules: ReturnType<typeof schedulesOf>, now: string) {
   return schedules
-    .where('status', '=', 'Provisioned')
-    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
+    .where('status', '=', boundText('Provisioned'))
+    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', boundText(now))]))
     .orderBy('start_at');
 }
 
@@ -165,11 +166,11 @@ const pendingOf = prepared<ScheduleKey, RequestRow>((db, arg) =>
   db
     .selectFrom('pim_requests')
     .selectAll()
-    .where('kind', '=', arg('kind'))
-    .where('group_id', '=', arg('groupId'))
-    .where('principal_id', '=', arg('principalId'))
-    .where('access_id', '=', arg('accessId'))
-    .where('status', 'in', PENDING_STATUSES),
+    .where('kind', '=', boundText(arg('kind')))
+    .where('group_id', '=', boundText(arg('groupId')))
+    .where('principal_id', '=', boundText(arg('principalId')))
+    .where('access_id', '=', boundText(arg('accessId')))
+    .where('status', 'in', PENDING_STATUSES.map(boundText)),
 );
 
 export const insertRequest: (db: Db, request: RequestRow) => Promise<void> =

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import { immediateSqliteDialect } from '../../src/db/sqlite-dialect.js';
 
 interface Schema {
@@ -123,7 +123,9 @@ describe('SQLite group commit', () => {
     assert.equal(committed(303).n, 1);
   });
 
-  test('a write outside a transaction commits the open group before it runs', async () => {
+  test('a write outside a transaction commits the open group with itself', async () => {
+    commits.length = 0;
+
     const grouped = insertNote(400);
     const plain = kysely
       .insertInto('notes')
@@ -135,6 +137,18 @@ describe('SQLite group commit', () => {
     assert.deepEqual(await plain, { grouped: 1, plain: 1 });
     await Promise.all([grouped, later]);
     assert.equal(committed(402).n, 1);
+    assert.deepEqual(commits, [2, 1], 'one COMMIT for the first transaction and the write');
+  });
+
+  test('a write outside a transaction that fails leaves the open group to commit', async () => {
+    const grouped = insertNote(410);
+    const duplicate = kysely.insertInto('notes').values({ id: 410, body: 'again' }).execute();
+    const later = insertNote(411);
+
+    await assert.rejects(duplicate);
+    assert.deepEqual(await Promise.all([grouped, later]), [410, 411]);
+    assert.equal(committed(410).n, 1);
+    assert.equal(committed(411).n, 1);
   });
 
   test('reads outside a transaction run between the transactions of a group', async () => {
@@ -148,5 +162,20 @@ describe('SQLite group commit', () => {
     assert.deepEqual(read, [{ id: 500 }]);
     assert.equal(second, 501);
     assert.equal(committed(501).n, 1);
+  });
+
+  test('a read compiled once, outside a transaction, leaves the group open', async () => {
+    commits.length = 0;
+
+    // Statements built once (db/prepared) reach the driver as raw SQL, SELECT or not.
+    const [, read] = await Promise.all([
+      insertNote(600),
+      kysely.executeQuery(CompiledQuery.raw('select id from notes where id = ?', [600])),
+      insertNote(601),
+    ]);
+
+    assert.deepEqual(read.rows, [{ id: 600 }]);
+    assert.deepEqual(commits, [2], 'both transactions shared one COMMIT');
+    assert.equal(committed(601).n, 1);
   });
 });

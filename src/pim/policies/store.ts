@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { prepared } from '../../db/prepared.js';
+import { boundText, prepared } from '../../db/prepared.js';
 import type { AccessId, Database } from '../../db/schema.js';
 import { defaultRule, defaultRules } from './defaults.js';
 import { policyIdFor } from './ids.js';
@@ -161,7 +161,7 @@ const rulesOf = prepared<{ policyId: string }, { rule: string }>((db, arg) =>
   db
     .selectFrom('pim_policy_rules')
     .select('rule')
-    .where('policy_id', '=', arg('policyId'))
+    .where('policy_id', '=', boundText(arg('policyId')))
     // In a stable order, so that unchanged rules read as the same text every time.
     .orderBy('rule_id'),
 );
