@@ -131,10 +131,10 @@ export const FINDINGS = [
     '30–40 µs for running an already prepared one. The driver now keeps up to 1 000 prepared ' +
     'statements (least recently used dropped).',
   '- **Verified tokens are remembered until they expire** (`src/identity/tokens.ts`). Checking ' +
-    'an ES256 signature with jose cost about 300 µs of CPU, more than the rest of a check. A token ' +
-    'that passed is kept (up to 10 000, keyed by its whole text) and its expiry is compared on ' +
-    'every use; the account is still read on every request, so disabling a user takes effect at ' +
-    'once (test/identity/verified-tokens.test.ts).',
+    'an ES256 signature with jose cost about 300 µs of CPU, more than the rest of a check. A ' +
+    'token that passed is kept (up to 10 000, keyed by its whole text) and its expiry is ' +
+    'compared on every use; the account is still read on every request, so disabling a user ' +
+    'takes effect at once (test/identity/verified-tokens.test.ts).',
   '- **Effective roles as one list** (`src/directory/access.ts`). Written as ' +
     '`principal_id = ? or principal_id in (...)`, the check made PostgreSQL read every role ' +
     'assignment (`Seq Scan on role_assignments` under EXPLAIN ANALYZE); the user and its groups ' +
@@ -144,21 +144,21 @@ export const FINDINGS = [
   '- **Migration `0006_performance`**: `pim_schedules_in_effect` (principal, kind, status, ' +
     'access, start, end, group) replaces `pim_schedules_principal`, so "the groups a principal ' +
     'belongs to now" is answered from the index alone: on the quick dataset the whole ' +
-    'effective-roles query went from 120–250 µs to under 40 µs, because each match no longer reads ' +
-    'a wide schedule row from a table far larger than the page cache. `pim_schedules_activated_using` ' +
-    'stops the removal of an eligibility from scanning every schedule to find its activations ' +
-    '(EXPLAIN QUERY PLAN showed `SCAN pim_schedules`).',
+    'effective-roles query went from 120–250 µs to under 40 µs, because each match no longer ' +
+    'reads a wide schedule row from a table far larger than the page cache. ' +
+    '`pim_schedules_activated_using` stops the removal of an eligibility from scanning every ' +
+    'schedule to find its activations (EXPLAIN QUERY PLAN showed `SCAN pim_schedules`).',
   '',
   'Where the remaining time goes, for the goals still missed:',
   '',
   '- **Read the server’s CPU per request, not only its throughput.** On a shared two-core ' +
     'machine the server gets what the load generator and the other work leave it: in the full ' +
     'SQLite run of RESULTS.md it used 0.60 of a core serving `/healthz`. Its CPU time per ' +
-    'answer (server cores ÷ throughput in the HTTP table) is a better guide: there, about 0.26 ms for ' +
-    '`/healthz`, 2.1 ms for the check, 1.0 ms for "my eligible assignments" and 12 ms for an ' +
-    'activation. Those ratios, not the machine, keep the check under half of `/healthz`. Even ' +
-    'they move between runs on this machine: an earlier full run, of code an hour older, ' +
-    'measured 1.4 ms for the check, 10 ms for an ' +
+    'answer (server cores ÷ throughput in the HTTP table) is a better guide: there, about ' +
+    '0.26 ms for `/healthz`, 2.1 ms for the check, 1.0 ms for "my eligible assignments" and ' +
+    '12 ms for an activation. Those ratios, not the machine, keep the check under half of ' +
+    '`/healthz`. Even they move between runs on this machine: an earlier full run, of code an ' +
+    'hour older, measured 1.4 ms for the check, 10 ms for an ' +
     'activation and a start-up of 1.3–1.7 s (2.8–3.5 s here).',
   '- **Fixed cost of every request.** Even `/healthz` goes through helmet (whose ' +
     'content-security-policy directives are parsed on each response), the metrics hook, the ' +
@@ -170,9 +170,9 @@ export const FINDINGS = [
   '- **The in-process check** is timed in wall-clock time in a process that shares the two ' +
     'cores with the rest of the machine; its SQL alone, with the covering index, took under ' +
     '40 µs on the quick dataset, and Kysely’s query building and compiling is most of the rest.',
-  '- **Activations** cost about 10–12 ms of server CPU each, and SQLite runs one writer at a time. ' +
-    'Each holds the write lock for its whole transaction (about 20 statements: the group, the ' +
-    'user, both policies onboarded and loaded, the live schedules, pending requests, the ' +
+  '- **Activations** cost about 10–12 ms of server CPU each, and SQLite runs one writer at a ' +
+    'time. Each holds the write lock for its whole transaction (about 20 statements: the group, ' +
+    'the user, both policies onboarded and loaded, the live schedules, pending requests, the ' +
     'eligibility, the request and schedule inserts, the audit event and its targets, the outbox ' +
     'email with its recipients resolved and rendered), then an fsync at commit ' +
     '(`synchronous = FULL`); after commit the jobs loop looks up its next due time and the email ' +
@@ -231,7 +231,8 @@ function section(r: DatabaseResults, settings: RunSettings): string {
 
   lines.push('', '### HTTP runs', '');
   lines.push(
-    '| Run | Connections | Throughput | p50 ms | p99 ms | p99.9 ms | OK | Failed | Server CPU (cores) |',
+    '| Run | Connections | Throughput | p50 ms | p99 ms | p99.9 ms | OK | Failed | ' +
+      'Server CPU (cores) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   const { http } = r;

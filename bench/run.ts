@@ -544,7 +544,8 @@ async function getJson(server: ServerProcess, urlPath: string, token: string) {
 
 function report(result: LoadResult): void {
   log(
-    `  ${result.title}: ${Math.round(result.throughput)}/s, p50 ${result.latency.p50.toFixed(2)} ms, ` +
+    `  ${result.title}: ${Math.round(result.throughput)}/s, ` +
+      `p50 ${result.latency.p50.toFixed(2)} ms, ` +
       `p99 ${result.latency.p99.toFixed(2)} ms, server ${result.serverCores.toFixed(2)} cores` +
       (result.failed > 0 ? `, ${result.failed} failed: ${result.failures[0] ?? ''}` : ''),
   );

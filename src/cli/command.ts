@@ -16,7 +16,8 @@ export function clientCommand(parent: Command, nameAndArgs: string, description:
 export function examples(command: Command, lines: string[]): Command {
   return command.addHelpText(
     'after',
-    `\nExamples:\n${lines.map((line) => (line.startsWith('#') ? `  ${line}` : `  $ ${line}`)).join('\n')}`,
+    `\nExamples:\n` +
+      lines.map((line) => (line.startsWith('#') ? `  ${line}` : `  $ ${line}`)).join('\n'),
   );
 }
 

@@ -5,7 +5,9 @@ import { CliError, ExitCode } from './errors.js';
 export interface PromptStreams {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
   output: NodeJS.WritableStream;
-  /** Whether the input is a terminal that readline should drive; by default, whether it is a TTY. */
+  /**
+   * Whether the input is a terminal that readline should drive; by default, whether it is a TTY.
+   */
   terminal?: boolean;
 }
 

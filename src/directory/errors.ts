@@ -12,7 +12,8 @@ export const DirectoryErrors = {
   userPrincipalNameTaken: (upn: string) =>
     conflict(
       'ObjectConflict',
-      `Another object with the same value for property userPrincipalName already exists: '${clip(upn)}'.`,
+      'Another object with the same value for property userPrincipalName already exists: ' +
+        `'${clip(upn)}'.`,
     ),
   alreadyMember: (relationship: AccessId) =>
     badRequest(

@@ -152,13 +152,14 @@ export class SignInService {
 /** Counts one failure for the key, starting a new window when the last one has passed. */
 async function countFailure(db: Kysely<Database>, key: string, now: string, windowStart: string) {
   const expired = sql<boolean>`sign_in_throttle.window_started_at <= ${windowStart}`;
+  const kept = sql`sign_in_throttle.window_started_at`;
   await db
     .insertInto('sign_in_throttle')
     .values({ key, failures: 1, window_started_at: now })
     .onConflict((oc) =>
       oc.column('key').doUpdateSet({
         failures: sql`case when ${expired} then 1 else sign_in_throttle.failures + 1 end`,
-        window_started_at: sql`case when ${expired} then ${now} else sign_in_throttle.window_started_at end`,
+        window_started_at: sql`case when ${expired} then ${now} else ${kept} end`,
       }),
     )
     .execute();

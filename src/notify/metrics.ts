@@ -10,7 +10,9 @@ import { countByStatus } from './store.js';
 export function registerOutboxMetrics(registry: Registry, db: Db): void {
   new Gauge({
     name: 'elevate_outbox_messages',
-    help: 'Emails in the outbox by status: pending, sent, or dead (given up after the last attempt).',
+    help:
+      'Emails in the outbox by status: pending, sent, or dead ' +
+      '(given up after the last attempt).',
     labelNames: ['status'],
     registers: [registry],
     async collect() {

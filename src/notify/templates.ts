@@ -67,6 +67,7 @@ interface Phrase {
   values: readonly string[];
 }
 
+// A long phrase goes on at the start of the next line after a backslash, which adds no text.
 function phrase(parts: TemplateStringsArray, ...values: string[]): Phrase {
   return { parts: [...parts], values };
 }
@@ -207,7 +208,8 @@ function describe(facts: MessageFacts): { subject: Phrase; lead: Phrase } {
     case 'approvalRequested':
       return {
         subject: phrase`Your request ${request} waits for approval`,
-        lead: phrase`Your request ${request} waits for an approver's decision. You will be told when it is decided.`,
+        lead: phrase`Your request ${request} waits for an approver's decision. \
+You will be told when it is decided.`,
       };
     case 'approved':
       return {
@@ -217,7 +219,8 @@ function describe(facts: MessageFacts): { subject: Phrase; lead: Phrase } {
     case 'stageApproved':
       return {
         subject: phrase`Your request ${request} waits for its next approver`,
-        lead: phrase`${by} approved your request ${request}; it now waits for the next stage's approvers.`,
+        lead: phrase`${by} approved your request ${request}; \
+it now waits for the next stage's approvers.`,
       };
     case 'denied':
       return {
@@ -227,7 +230,8 @@ function describe(facts: MessageFacts): { subject: Phrase; lead: Phrase } {
     case 'notGranted':
       return {
         subject: phrase`Your approved request ${request} could not be granted`,
-        lead: phrase`${by} approved your request ${request}, but it could no longer be granted: the eligibility or assignment it needs has changed. Ask again if you still need it.`,
+        lead: phrase`${by} approved your request ${request}, but it could no longer be granted: \
+the eligibility or assignment it needs has changed. Ask again if you still need it.`,
       };
     case 'decidedByOther':
       return facts.decision?.approved
@@ -253,7 +257,8 @@ function describe(facts: MessageFacts): { subject: Phrase; lead: Phrase } {
       return yours
         ? {
             subject: phrase`Your request ${request} expired without a decision`,
-            lead: phrase`Your request ${request} was not decided in time and has expired. Ask again if you still need it.`,
+            lead: phrase`Your request ${request} was not decided in time and has expired. \
+Ask again if you still need it.`,
           }
         : {
             subject: phrase`${who}'s request ${request} expired without a decision`,

@@ -421,7 +421,8 @@ async function changeAction(
     scheduleInfo: { startDateTime: null, expiration },
   });
 
-  const what = `${kind === 'eligibility' ? 'eligibility for' : 'assignment as'} ${accessId} of ${group.displayName}`;
+  const held = kind === 'eligibility' ? 'eligibility for' : 'assignment as';
+  const what = `${held} ${accessId} of ${group.displayName}`;
   if (output.json) {
     printJson(output, { group, accessId, kind, requestId: request.id, status: request.status });
   } else if (PENDING.includes(request.status)) {

@@ -157,7 +157,8 @@ async function decideAction(
     output.out(`Approved stage ${index + 1}; the next stage now waits for its approvers.`);
   } else if (found?.kind === 'eligibility' || request?.action !== 'selfActivate') {
     output.out(
-      `Approved: the ${what(found?.kind ?? 'assignment', request?.action ?? '')} of ${requester} for ${group} is applied.`,
+      `Approved: the ${what(found?.kind ?? 'assignment', request?.action ?? '')} ` +
+        `of ${requester} for ${group} is applied.`,
     );
   } else {
     output.out(`Approved: ${requester} is now ${access} of ${group}.`);

@@ -90,7 +90,8 @@ function readApprovalMode(value: unknown): ApprovalMode {
   );
   if (mode === 'Parallel') {
     throw badRequest(
-      "setting.approvalMode 'Parallel' is not supported; use SingleStage, or Serial for two stages.",
+      "setting.approvalMode 'Parallel' is not supported; " +
+        'use SingleStage, or Serial for two stages.',
     );
   }
   return mode;
