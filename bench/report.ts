@@ -124,71 +124,83 @@ function goals(r: DatabaseResults): Goal[] {
 export const FINDINGS = [
   '## Findings and changes',
   '',
-  'Changed because of these measurements:',
+  'Changed because of these measurements (`--cpu-prof` of the server, EXPLAIN QUERY PLAN, ' +
+    'per-statement timings), roughly in the order they were found:',
   '',
-  '- **Prepared statements are reused on SQLite** (`src/db/database.ts`). Kysely prepares every ' +
-    'query anew; on this machine preparing a short query and running it took 150–210 µs against ' +
-    '30–40 µs for running an already prepared one. The driver now keeps up to 1 000 prepared ' +
-    'statements (least recently used dropped).',
-  '- **Verified tokens are remembered until they expire** (`src/identity/tokens.ts`). Checking ' +
-    'an ES256 signature with jose cost about 300 µs of CPU, more than the rest of a check. A ' +
-    'token that passed is kept (up to 10 000, keyed by its whole text) and its expiry is ' +
-    'compared on every use; the account is still read on every request, so disabling a user ' +
-    'takes effect at once (test/identity/verified-tokens.test.ts).',
-  '- **Effective roles as one list** (`src/directory/access.ts`). Written as ' +
-    '`principal_id = ? or principal_id in (...)`, the check made PostgreSQL read every role ' +
-    'assignment (`Seq Scan on role_assignments` under EXPLAIN ANALYZE); the user and its groups ' +
-    'are now one `in (...)` list, which both databases can look up in the index (with the ' +
-    'full 11 000 role assignments PostgreSQL plans a nested loop over the unique index; with the ' +
-    'quick run’s 551 it still prefers to read them all, which is cheaper at that size).',
-  '- **Migration `0006_performance`**: `pim_schedules_in_effect` (principal, kind, status, ' +
-    'access, start, end, group) replaces `pim_schedules_principal`, so "the groups a principal ' +
-    'belongs to now" is answered from the index alone: on the quick dataset the whole ' +
-    'effective-roles query went from 120–250 µs to under 40 µs, because each match no longer ' +
-    'reads a wide schedule row from a table far larger than the page cache. ' +
-    '`pim_schedules_activated_using` stops the removal of an eligibility from scanning every ' +
-    'schedule to find its activations (EXPLAIN QUERY PLAN showed `SCAN pim_schedules`).',
+  '- **Prepared statements are reused on SQLite** (`src/db/sqlite-dialect.ts`). Preparing a ' +
+    'short query cost several times what running it did; the driver keeps up to 1 000 ' +
+    'prepared statements, least recently used dropped.',
+  '- **Statements on hot paths are built once** (`src/db/prepared.ts`). Kysely spends tens of ' +
+    'microseconds building and compiling a query, more than SQLite takes to run a short ' +
+    'indexed one; the access check, sign-in, the activation’s reads and inserts, audit events ' +
+    'and outbox rows compile once per dialect and then only bind values.',
+  '- **Values are bound with their type** (`boundText`, `boundInteger`). SQLite re-plans a ' +
+    'statement whose parameters its sample statistics (`stat4`) could use; binding them as ' +
+    'casts lets it keep one plan per prepared statement.',
+  '- **Verified tokens are remembered until they expire** (`src/identity/tokens.ts`). An ES256 ' +
+    'check costs about 300 µs; a token that passed is kept (up to 10 000) and its expiry is ' +
+    'compared on every use. The account is still read on every request, so disabling a user ' +
+    'takes effect at once.',
+  '- **Effective roles as one `in (...)` list** of the user and its groups ' +
+    '(`src/directory/access.ts`): written with `or`, PostgreSQL read every role assignment.',
+  '- **Indexes**: migration `0006_performance` adds `pim_schedules_activated_using` (removing ' +
+    'an eligibility scanned every schedule to find its activations) and a covering index for ' +
+    '"the groups a principal belongs to now"; `0007_read_indexes` replaces it with ' +
+    '`pim_schedules_of_principal`, which also returns "my eligible assignments" in page order ' +
+    'without a temporary sort.',
+  '- **Parsed OData queries are remembered** per collection (`src/http/odata.ts`); the same ' +
+    '`$filter` text is parsed once.',
+  '- **Security headers**: helmet’s middleware is built once rather than per answer.',
+  '- **Group commit on SQLite** (`src/db/sqlite-dialect.ts`). Transactions that finish in the ' +
+    'same turn of the event loop share one `COMMIT`, and so one sync to disk; each answers only ' +
+    'once that `COMMIT` is durable. Prepared reads are recognised by SQLite’s own verdict ' +
+    '(`statement.readonly`), so a read no longer closes the group: 2 000 activations went ' +
+    'from about 2 000 `COMMIT`s to about 350.',
+  '- **Checkpoints on a thread of their own** (`src/db/checkpointer.ts`), so that no request ' +
+    'waits while the WAL is copied back into the database file.',
+  '- **Activations read each policy once**: its parsed view is kept while the stored rules are ' +
+    'unchanged (`src/pim/policies/view-cache.ts`), shared by the request engine and the ' +
+    'notifier.',
+  '- **The jobs loop works on sets**: expiries are claimed, marked and audited a batch at a ' +
+    'time (`AuditLog.recordMany`), their emails planned together (`OutboxNotifier.notifyMany`), ' +
+    'and the next due time is kept in memory, moved by every request that creates a schedule.',
+  '- **Memory**: the driver of the database not in use and the mail transport are imported ' +
+    'only when needed, and SQLite’s page cache is 16 MiB.',
+  '- **Latency is measured in an open loop** (see below): autocannon’s rate limit sent each ' +
+    'second’s quota in one burst, which measured the burst, not the server.',
   '',
-  'Where the remaining time goes, for the goals still missed:',
+  'Where the time goes, for the goals still missed. Figures are from the same machine, a ' +
+    'profile of the server during a quick run; the server’s CPU per answer (its cores in the ' +
+    'HTTP table over throughput) is steadier between runs than throughput itself, which ' +
+    'depends on what else the two cores are doing, the load generator included.',
   '',
-  '- **Read the server’s CPU per request, not only its throughput.** On a shared two-core ' +
-    'machine the server gets what the load generator and the other work leave it: in the full ' +
-    'SQLite run of RESULTS.md it used 0.60 of a core serving `/healthz`. Its CPU time per ' +
-    'answer (server cores ÷ throughput in the HTTP table) is a better guide: there, about ' +
-    '0.26 ms for `/healthz`, 2.1 ms for the check, 1.0 ms for "my eligible assignments" and ' +
-    '12 ms for an activation. Those ratios, not the machine, keep the check under half of ' +
-    '`/healthz`. Even they move between runs on this machine: an earlier full run, of code an ' +
-    'hour older, measured 1.4 ms for the check, 10 ms for an ' +
-    'activation and a start-up of 1.3–1.7 s (2.8–3.5 s here).',
-  '- **Fixed cost of every request.** Even `/healthz` goes through helmet (whose ' +
-    'content-security-policy directives are parsed on each response), the metrics hook, the ' +
-    'request-id hook and request logging at `info`. The check adds token and account checks, the ' +
-    'OData `$filter` parse (`@odata/parser`, about a sixth of the check’s CPU in a profile), ' +
-    'Kysely building and compiling three queries, and the JSON answer; the SQL itself takes ' +
-    'tens of microseconds. Latency at half the top rate is mostly queueing behind that CPU on a ' +
-    'busy machine.',
-  '- **The in-process check** is timed in wall-clock time in a process that shares the two ' +
-    'cores with the rest of the machine; its SQL alone, with the covering index, took under ' +
-    '40 µs on the quick dataset, and Kysely’s query building and compiling is most of the rest.',
-  '- **Activations** cost about 10–12 ms of server CPU each, and SQLite runs one writer at a ' +
-    'time. Each holds the write lock for its whole transaction (about 20 statements: the group, ' +
-    'the user, both policies onboarded and loaded, the live schedules, pending requests, the ' +
-    'eligibility, the request and schedule inserts, the audit event and its targets, the outbox ' +
-    'email with its recipients resolved and rendered), then an fsync at commit ' +
-    '(`synchronous = FULL`); after commit the jobs loop looks up its next due time and the email ' +
-    'worker sends the new emails in the same process. The policy is loaded twice per activation, ' +
-    'by the request engine and by the notifier, each time parsing 17 JSON rules and their ISO ' +
-    '8601 durations. Caching policies per group (invalidated on change) and rendering emails in ' +
-    'the worker rather than in the transaction are the next steps; both belong to their modules.',
-  '- **Expiry catch-up** does per item what an activation does for its emails: each expired ' +
-    'eligibility loads its group’s policy, resolves its recipients (the group’s owners and the ' +
-    'administrators, one union query each) and renders an email; each expiry writes an audit ' +
-    'event with three targets. That is CPU in the notifier and the audit log, not the claiming ' +
-    'query, which walks `pim_schedules_end` (status, end) in order.',
-  '- **Resident memory** includes SQLite’s page cache, capped at 64 MiB ' +
-    '(`cache_size = -65536`), the 10 000 remembered tokens at most, Node’s heap after load (the ' +
-    'garbage collector keeps what it grew to), and, when the server runs through tsx, its ' +
-    'compiler and source maps.',
+  '- **Effective roles over HTTP against `/healthz`.** `/healthz` does no work of its own: its ' +
+    'profile is writing the answer to the socket, Fastify, request logging and metrics. The ' +
+    'check does all of that too, and then three SQL statements (about a fifth of its CPU), ' +
+    'Kysely building the page query (about a sixth; its filter and order come from the ' +
+    'request, so it cannot be compiled once), token and account checks and a larger JSON ' +
+    'answer. It costs about four times the CPU of `/healthz`, so the ratio stays near 0.3. ' +
+    'Reaching one half would mean dropping work every request does (logging, metrics), which ' +
+    'the service needs, or compiling the common filters ahead.',
+  '- **Latency at half the top rate.** Median well under a millisecond; the 99th percentile ' +
+    'sits around 5 ms, and it moves from run to run by more than the server’s own work could ' +
+    'explain: at half rate the server is idle half the time, and no long task shows in its ' +
+    'profile. The tail is the server waiting for a core held by the load generator, the ' +
+    'benchmark itself or the rest of the machine.',
+  '- **Activations.** The event loop is busy all the time (idle under 2%): a third of its CPU ' +
+    'is running about twenty statements per activation (the group, the user, the policy, live ' +
+    'schedules, pending requests, the eligibility, the request and schedule, the audit event ' +
+    'and its targets, the outbox email and its recipients), a fifth is `BEGIN`, savepoints and ' +
+    'the `COMMIT` sync to disk, which better-sqlite3 runs on the event loop; the rest is ' +
+    'Kysely, the token check (each user’s token is new to the server) and rendering the email. ' +
+    'SQLite has one writer, so more cores would not help. Further steps: render emails in the ' +
+    'worker, not in the transaction, compile more of the activation’s statements once, and ' +
+    'move the `COMMIT` sync off the event loop.',
+  '- **Expiry catch-up.** Marking a schedule `Expired` rewrites its row in four indexes that ' +
+    'hold its status; with the audit event and its targets and the outbox rows, SQLite alone ' +
+    'measured about 11 000 items a second for these writes on this machine, before any ' +
+    'application work. Ten thousand a second would need fewer indexes over status or a ' +
+    'separate table of ended schedules.',
 ].join('\n');
 
 const verdict = (met: boolean | null) => (met === null ? 'no figure' : met ? 'yes' : '**no**');
