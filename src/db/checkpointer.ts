@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { restoreHeapLimits } from '../heap.js';
 
 /**
  * WAL frames the serving connection lets pile up before it checkpoints them itself: a backstop
@@ -78,6 +79,7 @@ export class Checkpointer {
       execArgv: [],
       workerData: { driver, file: this.file },
     });
+    worker.once('online', restoreHeapLimits);
     worker.on('message', () => this.done());
     worker.on('error', (error) => this.fail(error));
     this.worker = worker;
