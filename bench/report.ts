@@ -165,7 +165,11 @@ export const FINDINGS = [
     'time (`AuditLog.recordMany`), their emails planned together (`OutboxNotifier.notifyMany`), ' +
     'and the next due time is kept in memory, moved by every request that creates a schedule.',
   '- **Memory**: the driver of the database not in use and the mail transport are imported ' +
-    'only when needed, and SQLite’s page cache is 16 MiB.',
+    'only when needed, and SQLite’s page cache is 16 MiB. The heap limits of `src/heap.ts` ' +
+    '(young generation kept small, old one collected sooner) are set again once the ' +
+    'checkpoint thread is online: starting a worker thread puts V8’s flags back to the command ' +
+    'line’s, and the young generation then grew to 32 MiB. On the full dataset, with 10 000 ' +
+    'activations, that took the server under load from 218 MiB to 183 MiB.',
   '- **Latency is measured in an open loop** (see below): autocannon’s rate limit sent each ' +
     'second’s quota in one burst, which measured the burst, not the server.',
   '',
@@ -196,6 +200,18 @@ export const FINDINGS = [
     'SQLite has one writer, so more cores would not help. Further steps: render emails in the ' +
     'worker, not in the transaction, compile more of the activation’s statements once, and ' +
     'move the `COMMIT` sync off the event loop.',
+  '- **Resident memory.** About 50 MiB of it is file-backed: the Node.js binary and the native ' +
+    'modules as mapped. A heap snapshot of the server at rest holds about 22 MiB of live ' +
+    'objects, mostly code and the strings of loaded modules. Under load come the young ' +
+    'generation, SQLite’s page cache (up to 16 MiB), the checkpoint thread (about 12 MiB) and ' +
+    'the remembered tokens: every activation in the run brings a new user’s token, up to ' +
+    '10 000 kept.',
+  '- **Start-up** is nearly all independent of the dataset: on this machine about 1.9 s of CPU, ' +
+    'of which loading modules is about a third, garbage collection while they load an eighth ' +
+    '(partly the price of the heap limits, set before loading), and ajv compiling the ' +
+    'routes’ validation schemas a tenth. The SQL at start-up, with the first jobs pass, takes ' +
+    'about 25 ms with the database in the operating system’s file cache and about 100 ms ' +
+    'without.',
   '- **Expiry catch-up.** Marking a schedule `Expired` rewrites its row in four indexes that ' +
     'hold its status; with the audit event and its targets and the outbox rows, SQLite alone ' +
     'measured about 11 000 items a second for these writes on this machine, before any ' +
