@@ -203,6 +203,15 @@ export const FINDINGS = [
     'SQLite has one writer, so more cores would not help. Further steps: render emails in the ' +
     'worker, not in the transaction, compile more of the activation’s statements once, and ' +
     'move the `COMMIT` sync off the event loop.',
+  '- **PostgreSQL.** Every statement is a round trip to a server process that shares the ' +
+    'two cores, and Kysely’s driver sends each one unnamed, so PostgreSQL parses and plans it ' +
+    'every time: the effective-roles statement spent 0.18 ms planning and 0.13 ms running ' +
+    'under EXPLAIN ANALYZE of a quick run, about 0.5 ms in all at the median. The HTTP ' +
+    'table’s server CPU counts Node.js alone; PostgreSQL’s own processes take their share of ' +
+    'the same cores, which is why the check falls to a tenth of `/healthz` and an activation, ' +
+    'with its twenty-odd statements in one transaction, runs at about a third of SQLite’s ' +
+    'rate or less. Named statements, which node-postgres can prepare once per connection, ' +
+    'would save the planning; Kysely does not use them yet.',
   '- **Resident memory.** About 50 MiB of it is file-backed: the Node.js binary and the native ' +
     'modules as mapped. A heap snapshot of the server at rest holds about 22 MiB of live ' +
     'objects, mostly code and the strings of loaded modules. Under load come the young ' +
