@@ -209,9 +209,9 @@ export const FINDINGS = [
     'under EXPLAIN ANALYZE of a quick run, about 0.5 ms in all at the median. The HTTP ' +
     'table’s server CPU counts Node.js alone; PostgreSQL’s own processes take their share of ' +
     'the same cores, which is why the check falls to a tenth of `/healthz` and an activation, ' +
-    'with its twenty-odd statements in one transaction, runs at about a third of SQLite’s ' +
-    'rate or less. Named statements, which node-postgres can prepare once per connection, ' +
-    'would save the planning; Kysely does not use them yet.',
+    'with its twenty-odd statements in one transaction, is slower than on SQLite. Named ' +
+    'statements, which node-postgres can prepare once per connection, would save the ' +
+    'planning; Kysely does not use them yet.',
   '- **Resident memory.** About 50 MiB of it is file-backed: the Node.js binary and the native ' +
     'modules as mapped. A heap snapshot of the server at rest holds about 22 MiB of live ' +
     'objects, mostly code and the strings of loaded modules. Under load come the young ' +
