@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  type PostgresCursor,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+} from 'kysely';
+import type pg from 'pg';
 import { BACKSTOP_PAGES, Checkpointer } from './checkpointer.js';
+import { statementName } from './prepared.js';
 import type { Database } from './schema.js';
 import { immediateSqliteDialect } from './sqlite-dialect.js';
 
@@ -70,6 +79,49 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Db
     max: 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: naming(pool) }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+}
+
+/**
+ * The pool as Kysely sees it, with the statements compiled once sent under their names. Kysely
+ * sends every statement unnamed, which PostgreSQL parses and plans on every run; planning the
+ * effective-roles statement took longer than running it. A named statement is prepared once per
+ * connection and its later runs only bind values. PostgreSQL still plans a prepared statement
+ * afresh for each of its first five runs and keeps a generic plan only if that costs no more.
+ */
+function naming(pool: pg.Pool): PostgresPool {
+  return {
+    connect: async () => new NamingClient(await pool.connect()),
+    end: () => pool.end(),
+  };
+}
+
+class NamingClient implements PostgresPoolClient {
+  constructor(private readonly client: pg.PoolClient) {}
+
+  query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query<R>(
+    sql: string | PostgresCursor<R>,
+    parameters: readonly unknown[] = [],
+  ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+    // Kysely passes a cursor only to stream, which needs a cursor class this dialect is not given.
+    if (typeof sql !== 'string') throw new Error('Streaming from PostgreSQL is not configured');
+    return this.run(sql, parameters);
+  }
+
+  private async run<R>(sql: string, parameters: readonly unknown[]) {
+    const query = { name: statementName(sql), text: sql, values: [...parameters] };
+    const { command, rowCount, rows } = await this.client.query(query);
+    return {
+      command: command as PostgresQueryResult<R>['command'],
+      rowCount: rowCount ?? 0,
+      rows: rows as R[],
+    };
+  }
+
+  release(destroy?: boolean): void {
+    this.client.release(destroy);
+  }
 }

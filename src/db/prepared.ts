@@ -51,6 +51,7 @@ export function prepared<Args extends object, Row>(
       const query = build(db, (name) => new Slot(name) as never, args).compile();
       statement = { sql: query.sql, values: query.parameters };
       compiled.set(adapter, statement);
+      if (!names.has(query.sql)) names.set(query.sql, `elevate_${names.size + 1}`);
     }
 
     const parameters = statement.values.map((value) =>
@@ -58,6 +59,18 @@ export function prepared<Args extends object, Row>(
     );
     return db.executeQuery<Row>(CompiledQuery.raw(statement.sql, parameters));
   };
+}
+
+/** The text of every statement compiled once, and the name it is prepared under. */
+const names = new Map<string, string>();
+
+/**
+ * The name under which PostgreSQL may keep `sql` prepared, if it is a statement compiled once;
+ * undefined for any other text. There are as many names as statements written with `prepared`,
+ * a fixed number, so a connection never prepares more than that.
+ */
+export function statementName(sql: string): string | undefined {
+  return names.get(sql);
 }
 
 /**
