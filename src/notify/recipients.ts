@@ -85,8 +85,9 @@ export async function addressBook(db: Db, ids: readonly string[]): Promise<Map<s
 }
 
 /**
- * The addresses of `ids` found in `book`, in the order of the ids. They are sorted here rather than by the database,
- * whose collation may differ, so that a list reads the same however the book was read.
+ * The addresses of `ids` found in `book`, in the order of the ids. They are sorted here rather
+ * than by the database, whose collation may differ, so that a list reads the same however the
+ * book was read.
  */
 export function addressesFrom(book: ReadonlyMap<string, string>, ids: readonly string[]): string[] {
   const unique = [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
