@@ -83,7 +83,7 @@ describeCli('elevate administration: users, groups, assignments, audit', (contex
     assert.match(unknownRole.stderr, /No role is named 'Wizard'/);
   });
 
-  it('assigns and unassigns eligibility, and refuses what a non-administrator may not do', async () => {
+  it('assigns and unassigns eligibility, and refuses what a non-admin may not do', async () => {
     const { elevate } = context();
     const user = await elevate.createUser();
     const group = await elevate.createGroup({ name: 'Helpdesk Tier' });

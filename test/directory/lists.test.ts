@@ -42,16 +42,15 @@ describeEachDatabase('directory lists with OData query options', (elevate) => {
       found.body.value.map((g: { id: string }) => g.id),
       [wanted.id],
     );
-    const anyCase = await list(
-      `/v1.0/groups?$filter=${filter(`displayName eq 'tier 3 office admins ${tag.toUpperCase()}'`)}`,
-    );
+    const otherCase = `displayName eq 'tier 3 office admins ${tag.toUpperCase()}'`;
+    const anyCase = await list(`/v1.0/groups?$filter=${filter(otherCase)}`);
     assert.deepEqual(
       anyCase.body.value.map((g: { id: string }) => g.id),
       [wanted.id],
     );
   });
 
-  it('filters users with eq on each property and finds a user principal name in any case', async () => {
+  it('filters users with eq per property and finds a user principal name in any case', async () => {
     const tag = uniqueTag('eq');
     const [ann, bob] = await createUsers(tag, [
       { name: 'Ann', mail: `ann.${tag}@example.com` },
@@ -86,23 +85,19 @@ describeEachDatabase('directory lists with OData query options', (elevate) => {
     const tag = uniqueTag('sw');
     await createUsers(tag, [{ name: 'Carol' }, { name: 'Alice' }, { name: 'Bruno' }]);
 
-    const started = await list(
-      `/v1.0/users?$filter=${filter(`startswith(displayName,'${tag} B') or displayName eq '${tag} Carol'`)}`,
-    );
+    const bOrCarol = `startswith(displayName,'${tag} B') or displayName eq '${tag} Carol'`;
+    const started = await list(`/v1.0/users?$filter=${filter(bOrCarol)}`);
     assert.deepEqual(names(started).sort(), [`${tag} Bruno`, `${tag} Carol`]);
 
-    const both = await list(
-      `/v1.0/users?$filter=${filter(`startswith(displayName,'${tag}') and startswith(userPrincipalName,'${tag}.a')`)}`,
-    );
+    const upnStartsA =
+      `startswith(displayName,'${tag}') and ` + `startswith(userPrincipalName,'${tag}.a')`;
+    const both = await list(`/v1.0/users?$filter=${filter(upnStartsA)}`);
     assert.deepEqual(names(both), [`${tag} Alice`]);
 
-    const ascending = await list(
-      `/v1.0/users?$filter=${filter(`startswith(displayName,'${tag}')`)}&$orderby=displayName`,
-    );
+    const tagged = `/v1.0/users?$filter=${filter(`startswith(displayName,'${tag}')`)}`;
+    const ascending = await list(`${tagged}&$orderby=displayName`);
     assert.deepEqual(names(ascending), [`${tag} Alice`, `${tag} Bruno`, `${tag} Carol`]);
-    const descending = await list(
-      `/v1.0/users?$filter=${filter(`startswith(displayName,'${tag}')`)}&$orderby=displayName%20desc`,
-    );
+    const descending = await list(`${tagged}&$orderby=displayName%20desc`);
     assert.deepEqual(names(descending), [`${tag} Carol`, `${tag} Bruno`, `${tag} Alice`]);
   });
 
@@ -210,9 +205,9 @@ describeEachDatabase('directory lists with OData query options', (elevate) => {
     assert.deepEqual(names(second), [`${tag} Three`, `${tag} Two`]);
     assert.equal(second.body['@odata.nextLink'], undefined);
 
-    const nick = await list(
-      `/v1.0/groups?$filter=${filter(`mailNickname eq '${tag}roles' and securityEnabled eq true and mailEnabled eq false`)}`,
-    );
+    const rolesByNickname =
+      `mailNickname eq '${tag}roles' and ` + 'securityEnabled eq true and mailEnabled eq false';
+    const nick = await list(`/v1.0/groups?$filter=${filter(rolesByNickname)}`);
     assert.deepEqual(names(nick), [`${tag} Roles`]);
   });
 

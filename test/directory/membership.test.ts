@@ -45,7 +45,7 @@ describeEachDatabase('directory membership', (elevate) => {
     assert.deepEqual(ids(owners), [carol.id]);
   });
 
-  it('lists the groups a user belongs to in transitiveMemberOf, and not those it owns', async () => {
+  it('lists groups a user belongs to in transitiveMemberOf, and not those it owns', async () => {
     const first = await elevate().createGroup({ name: uniqueTag('first') });
     const second = await elevate().createGroup({ name: uniqueTag('second') });
     const owned = await elevate().createGroup({ name: uniqueTag('owned') });

@@ -240,7 +240,7 @@ describeEachDatabase('who may change the directory', (elevate) => {
     );
   });
 
-  it('lets a Privileged Role Administrator manage roles, and a role that ends stops at once', async () => {
+  it('lets a Privileged Role Administrator manage roles; a revoked role ends at once', async () => {
     const pra = await elevate().createAdmin(RoleIds.privilegedRoleAdministrator);
     const user = await elevate().createUser({ name: uniqueTag('tgt') });
 

@@ -53,7 +53,9 @@ describeEachDatabase('directory role assignments', (elevate) => {
 
     assert.equal(created.status, 201);
     assert.deepEqual(created.body, {
-      '@odata.context': `http://elevate.test:8080/v1.0/$metadata#roleManagement/directory/roleAssignments/$entity`,
+      '@odata.context':
+        'http://elevate.test:8080/v1.0/$metadata#roleManagement/directory/' +
+        'roleAssignments/$entity',
       id: created.body.id,
       roleDefinitionId: RoleIds.exchangeAdministrator,
       principalId: user.id,
@@ -319,7 +321,7 @@ describeEachDatabase('directory role assignments', (elevate) => {
     );
   });
 
-  it('grants the powers of a role held through a group only while the membership lasts', async () => {
+  it('grants the powers of a role held through a group only while membership lasts', async () => {
     const user = await elevate().createUser({ name: uniqueTag('pow') });
     const admins = await elevate().createGroup({ name: uniqueTag('powg'), roleAssignable: true });
     await elevate().assignRole(admins.id, RoleIds.userAdministrator);

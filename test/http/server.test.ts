@@ -29,7 +29,7 @@ describeEachDatabase('HTTP surface', (elevate) => {
     assert.match(response.body.error.innerError.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
-  it('refuses a body that breaks the schema with 400 naming the field, creating nothing', async () => {
+  it('refuses a body breaking the schema with 400 naming the field, creating nothing', async () => {
     const upn = 'schema-violation@elevate.local';
     const response = await elevate().request('POST', '/v1.0/users', {
       body: { displayName: 'Schema', userPrincipalName: upn, accountEnabled: 'yes' },

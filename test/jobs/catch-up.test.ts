@@ -43,7 +43,7 @@ describeEachDatabase(
       await createNotificationsTable(elevate().database.db);
     });
 
-    it('keeps the batches before the failure, undoes the failed one, and redoes it once', async () => {
+    it('keeps batches before the failure, undoes the failed one, and redoes it once', async () => {
       const { made } = await assignMany(elevate(), 12, 'PT2H');
       const db = elevate().database.db;
       elevate().clock.advance(2 * HOUR);

@@ -81,7 +81,7 @@ describeEachDatabase(
       elevate().clock.set(new Date(end).toISOString());
     });
 
-    it('catches up after a forward jump, without reminders that came too late to help', async () => {
+    it('catches up after a forward jump, without reminders too late to help', async () => {
       const group = await elevate().createGroup();
       const user = await elevate().createUser();
       const eligible = await makeEligible(elevate(), user, group.id, { duration: 'P20D' });

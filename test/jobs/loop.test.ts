@@ -63,7 +63,7 @@ describeEachDatabase(
       await createNotificationsTable(elevate().database.db);
     });
 
-    it('sleeps until the next due item, wakes on a write, and runs the pass when it is due', async () => {
+    it('sleeps until the next due item, wakes on a write, and runs the pass once due', async () => {
       const group = await elevate().createGroup();
       const user = await elevate().createUser();
       await makeEligible(elevate(), user, group.id, { duration: 'P90D' });
@@ -94,7 +94,7 @@ describeEachDatabase(
       assert.equal(elevate().app.jobs.isRunning, false);
     });
 
-    it('looks at the database once for a burst of writes that do not say what they made due', async () => {
+    it('reads the database once for a burst of writes not saying what they made due', async () => {
       const group = await elevate().createGroup();
       const users = [await elevate().createUser(), await elevate().createUser()];
       for (const user of users) {

@@ -46,7 +46,7 @@ describeEachDatabase(
       await createNotificationsTable(elevate().database.db);
     });
 
-    it('marks an ended activation Expired with one audit event, however often a pass runs', async () => {
+    it('marks an ended activation Expired with one audit event over repeated passes', async () => {
       const group = await elevate().createGroup();
       const user = await elevate().createUser();
       await makeEligible(elevate(), user, group.id);
@@ -70,7 +70,7 @@ describeEachDatabase(
       assert.deepEqual(await notificationsOf(elevate().database.db, scheduleId), []);
     });
 
-    it('reminds 14 days and 1 day before an eligibility ends, and tells when it ended, once each', async () => {
+    it("reminds 14 days and 1 day before an eligibility's end, and at it, once each", async () => {
       const group = await elevate().createGroup();
       const user = await elevate().createUser();
       const end = elevate().clock.now().getTime() + 30 * DAY;
@@ -168,7 +168,7 @@ describeEachDatabase(
       ]);
     });
 
-    it('renews an assignment the loop has marked Expired, and reminds again before its new end', async () => {
+    it('renews an assignment the loop expired, and reminds again before its new end', async () => {
       const group = await elevate().createGroup();
       const user = await elevate().createUser();
       const start = elevate().clock.now().getTime();
@@ -249,7 +249,7 @@ describeEachDatabase(
       assert.equal(await auditCount(db, ACTIVATION_STARTED, now.body.id as string), 0);
     });
 
-    it('never starts a future activation whose eligibility was removed before its start', async () => {
+    it('never starts a future activation whose eligibility was removed beforehand', async () => {
       const group = await elevate().createGroup();
       const user = await elevate().createUser();
       await makeEligible(elevate(), user, group.id);
@@ -270,7 +270,7 @@ describeEachDatabase(
       assert.equal(await scheduleStatus(db, activated.body.targetScheduleId as string), 'Revoked');
     });
 
-    it('expires an undecided approval: 409 to a late approver at once, Canceled after a pass', async () => {
+    it('expires an approval: 409 to a late approver at once, Canceled after a pass', async () => {
       const group = await elevate().createGroup();
       const carol = await elevate().createUser();
       const partner = await elevate().createUser();

@@ -188,7 +188,7 @@ describeEachDatabase(
       assert.deepEqual(await pendingIds(elevate()), []);
     });
 
-    it('sends again, under the same Message-ID, what an instance stalled on past its lease', async () => {
+    it('resends under the same Message-ID what an instance stalled on past its lease', async () => {
       const { group, user } = await setUp(elevate());
       await activate(elevate(), user, group.id);
       let release = () => {};
@@ -215,7 +215,7 @@ describeEachDatabase(
       assert.deepEqual(await pendingIds(elevate()), []);
     });
 
-    it('gives up after ten attempts, shows it to administrators, and sends it when retried', async () => {
+    it('gives up after ten attempts, shows it to admins, and sends it when retried', async () => {
       const { group, user } = await setUp(elevate());
       const reader = await elevate().createUser();
       await activate(elevate(), user, group.id);

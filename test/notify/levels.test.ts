@@ -107,7 +107,7 @@ describeEachDatabase(
       assert.equal(mail.subjects(user.upn).length, 1, "the requestor's own rule is unchanged");
     });
 
-    it("lets an eligibility's own level silence or widen its activations, with extra recipients", async () => {
+    it("lets an eligibility's level mute or widen its activations and add recipients", async () => {
       const group = await onboarded(elevate());
       await setRule(elevate(), group.id, 'Notification_Admin_EndUser_Assignment', 'None');
       const quiet = await elevate().createUser({ name: 'quiet' });

@@ -89,7 +89,7 @@ describeEachDatabase(
       assert.ok(alert?.text.includes(`${PUBLIC_URL}/#/groups/${group.id}`));
     });
 
-    it('alerts the admins and tells the principal when an eligible member activates and deactivates', async () => {
+    it('alerts the admins and tells the principal on activation and on deactivation', async () => {
       const group = await tier3(elevate());
       const alex = await elevate().createUser({ name: 'Alex.B' });
       await makeEligible(elevate(), alex, group.id);
@@ -124,7 +124,7 @@ describeEachDatabase(
       ]);
     });
 
-    it("asks carol to approve a partner's activation, tells the partner, then alerts the admins", async () => {
+    it("asks carol to approve pat's activation, tells pat, then alerts the admins", async () => {
       const partners = await tier3(elevate(), 'Partners');
       const carol = await elevate().createUser({ name: 'carol', mail: 'carol@example.com' });
       const partner = await elevate().createUser({ name: 'pat', userType: 'Guest' });
@@ -167,7 +167,7 @@ describeEachDatabase(
       assert.deepEqual(mail.subjects('carol@example.com'), []);
     });
 
-    it('asks every approver of the waiting stage, tells the others of the decision, and the requester of a denial', async () => {
+    it('asks stage by stage; tells co-approvers the decision, the requester a denial', async () => {
       const group = await tier3(elevate());
       const approvers = await elevate().createGroup({ name: 'Approvers' });
       const dana = await elevate().createUser({ name: 'dana' });
@@ -236,7 +236,7 @@ describeEachDatabase(
       assert.deepEqual(mail.subjects(ADMIN), []);
     });
 
-    it('tells the requester and the waiting approvers when a request is canceled or expires', async () => {
+    it('tells the requester and waiting approvers of a canceled or expired request', async () => {
       const group = await tier3(elevate());
       const carol = await elevate().createUser({ name: 'carol.c' });
       const user = await elevate().createUser({ name: 'hana' });
@@ -274,7 +274,7 @@ describeEachDatabase(
       ]);
     });
 
-    it('asks the Global and Privileged Role Administrators to decide an extension, and tells the requester', async () => {
+    it('asks Global and Privileged Role Admins for an extension; tells the requester', async () => {
       const group = await tier3(elevate());
       const pra = await elevate().createAdmin();
       const user = await elevate().createUser({ name: 'ivan' });
@@ -291,12 +291,14 @@ describeEachDatabase(
       await deliver(elevate());
 
       const needed =
-        'PIM: ivan asks to extend the eligible assignment for Member of Tier 3 Office Admins: needs your decision';
+        'PIM: ivan asks to extend the eligible assignment for Member of Tier 3 Office Admins: ' +
+        'needs your decision';
       assert.deepEqual(mail.subjects(ADMIN), [needed]);
       assert.deepEqual(mail.subjects(pra.upn), [needed]);
       assert.deepEqual(mail.subjects(group.owner.upn), [], 'owners do not decide extensions');
       assert.deepEqual(mail.subjects(user.upn), [
-        'PIM: Your request to extend the eligible assignment for Member of Tier 3 Office Admins waits for approval',
+        'PIM: Your request to extend the eligible assignment for Member of Tier 3 Office Admins ' +
+          'waits for approval',
       ]);
       assert.match(
         mail.inbox(pra.upn)[0]?.text ?? '',
@@ -310,7 +312,8 @@ describeEachDatabase(
       );
       await deliver(elevate());
       assert.deepEqual(mail.subjects(user.upn), [
-        'PIM: Your request to extend the eligible assignment for Member of Tier 3 Office Admins was approved',
+        'PIM: Your request to extend the eligible assignment for Member of Tier 3 Office Admins ' +
+          'was approved',
       ]);
       assert.deepEqual(mail.subjects(group.owner.upn), [
         "PIM: ivan's eligible assignment for Member of Tier 3 Office Admins changed",

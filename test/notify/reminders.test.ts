@@ -22,7 +22,7 @@ describeEachDatabase(
   (elevate) => {
     beforeEach(() => mail.reset());
 
-    it('reminds the principal, the admins and the extra recipients 14 days and 1 day before, then says it ended', async () => {
+    it('reminds principal, admins and extra recipients at 14 days, 1 day and the end', async () => {
       const group = await elevate().createGroup({ name: 'Finance Admins' });
       const user = await elevate().createUser({ name: 'nina' });
       const end = elevate().clock.now().getTime() + 30 * DAY;

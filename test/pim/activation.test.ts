@@ -29,7 +29,7 @@ async function tier3(elevate: TestElevate) {
 }
 
 describeEachDatabase('activation', (elevate) => {
-  it('grants all four roles of the Tier 3 group on activation and removes them on deactivation', async () => {
+  it('grants all four Tier 3 roles on activation and removes them on deactivation', async () => {
     const group = await tier3(elevate());
     const engineer = await elevate().createUser();
     await makeEligible(elevate(), engineer, group.id);
@@ -50,7 +50,7 @@ describeEachDatabase('activation', (elevate) => {
     assert.ok(!(await membersOf(elevate(), group.id)).includes(engineer.id));
   });
 
-  it('stops granting at the end of the activation to the millisecond, with no job running', async () => {
+  it("stops granting at the activation's end to the millisecond, with no job running", async () => {
     const group = await tier3(elevate());
     const engineer = await elevate().createUser();
     await makeEligible(elevate(), engineer, group.id);
@@ -118,7 +118,7 @@ describeEachDatabase('activation', (elevate) => {
     assert.equal(response.body.scheduleInfo.expiration.duration, 'PT8H');
   });
 
-  it('applies every change of the policy to the very next activation, whoever made it', async () => {
+  it('applies every policy change to the very next activation, whoever made it', async () => {
     const group = await elevate().createGroup();
     const engineer = await elevate().createUser();
     await makeEligible(elevate(), engineer, group.id);
@@ -214,7 +214,7 @@ describeEachDatabase('activation', (elevate) => {
     assert.equal(fixed.body.ticketInfo.ticketNumber, 'INC-1');
   });
 
-  it("demands MFA from an eligibility's own activationSettings even when the policy does not", async () => {
+  it("demands MFA from an eligibility's own activationSettings, unlike the policy", async () => {
     const group = await elevate().createGroup();
     const engineer = await elevate().createUser();
     await makeEligible(elevate(), engineer, group.id, {
@@ -332,7 +332,7 @@ describeEachDatabase('activation', (elevate) => {
     assert.match(refused.body.error.message, /JustificationRule/);
   });
 
-  it('writes a PIM audit event with the justification and ticket, and one for a refusal', async () => {
+  it('writes a PIM audit event with justification and ticket, and one for a refusal', async () => {
     const group = await elevate().createGroup();
     const engineer = await elevate().createUser();
     await makeEligible(elevate(), engineer, group.id);

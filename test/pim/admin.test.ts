@@ -106,7 +106,7 @@ describeEachDatabase('administrators assign, update, extend, renew and remove', 
     assert.deepEqual(await membersOf(elevate(), group.id), []);
   });
 
-  it('refuses an eligibility longer than a year and an active assignment longer than 180 days', async () => {
+  it('refuses an eligibility over a year and an active assignment over 180 days', async () => {
     const group = await elevate().createGroup();
     const user = await elevate().createUser();
 
@@ -171,7 +171,8 @@ describeEachDatabase('administrators assign, update, extend, renew and remove', 
 
     const schedules = await elevate().request(
       'GET',
-      `${BASE}/eligibilitySchedules?$filter=groupId eq '${group.id}' and principalId eq '${user.id}'`,
+      `${BASE}/eligibilitySchedules?$filter=groupId eq '${group.id}' and ` +
+        `principalId eq '${user.id}'`,
     );
     assert.equal(schedules.body.value.length, 1);
     assert.equal(schedules.body.value[0].activationSettings.isMfaRequired, true);
@@ -265,7 +266,7 @@ describeEachDatabase('who may manage PIM assignments', (elevate) => {
     }
   });
 
-  it("lets an active owner manage the group's member assignments but not owners, nor itself", async () => {
+  it('lets an active owner manage member assignments but not owners, nor itself', async () => {
     const group = await elevate().createGroup({ roleAssignable: true });
     const owner = await elevate().createUser();
     const member = await elevate().createUser();

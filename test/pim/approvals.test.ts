@@ -95,7 +95,8 @@ describeEachDatabase('approvals', (elevate) => {
     assert.ok(request.body.targetScheduleId);
     const instances = await elevate().request(
       'GET',
-      `${BASE}/assignmentScheduleInstances/filterByCurrentUser(on='principal')?$filter=groupId eq '${partners.id}'`,
+      `${BASE}/assignmentScheduleInstances/filterByCurrentUser(on='principal')` +
+        `?$filter=groupId eq '${partners.id}'`,
       { as: partner },
     );
     // The approved activation starts at approval and lasts the two hours asked for.
@@ -184,7 +185,7 @@ describeEachDatabase('approvals', (elevate) => {
     assert.equal(second.body.error.code, 'PendingRoleAssignmentRequest');
   });
 
-  it('never lets a requester approve its own request, even as an approver or an admin', async () => {
+  it('never lets a requester approve its own request, even as an approver or admin', async () => {
     const admin = await elevate().createAdmin(RoleIds.globalAdministrator);
     const group = await partnersGroup(elevate(), [{ users: [admin.id] }]);
     await makeEligible(elevate(), admin, group.id);
@@ -202,7 +203,7 @@ describeEachDatabase('approvals', (elevate) => {
     assert.deepEqual(await membersOf(elevate(), group.id), []);
   });
 
-  it('refuses an approver of another group, and one removed from the approvers meanwhile', async () => {
+  it('refuses an approver of another group and one since removed from the approvers', async () => {
     const carol = await elevate().createUser();
     const dave = await elevate().createUser();
     const partner = await elevate().createUser();
@@ -335,7 +336,8 @@ describeEachDatabase('approvals', (elevate) => {
 
     const mine = await elevate().request(
       'GET',
-      `${ASSIGNMENT_REQUESTS}/filterByCurrentUser(on='principal')?$filter=status eq 'PendingApproval' and groupId eq '${group.id}'`,
+      `${ASSIGNMENT_REQUESTS}/filterByCurrentUser(on='principal')` +
+        `?$filter=status eq 'PendingApproval' and groupId eq '${group.id}'`,
       { as: partner },
     );
     assert.equal(mine.status, 200);
@@ -371,7 +373,7 @@ describeEachDatabase('approvals', (elevate) => {
 });
 
 describeEachDatabase('extension and renewal', (elevate) => {
-  it('extends an assignment ending within 14 days only with an administrator’s approval', async () => {
+  it('extends an assignment ending within 14 days only with an admin’s approval', async () => {
     const group = await elevate().createGroup();
     const user = await elevate().createUser();
     const pra = await elevate().createAdmin(RoleIds.privilegedRoleAdministrator);
@@ -453,7 +455,7 @@ describeEachDatabase('extension and renewal', (elevate) => {
     assert.match(asked.body.error.message, /ExtensionWindowRule/);
   });
 
-  it('renews an assignment that ended up to 30 days ago with approval, and refuses later', async () => {
+  it('renews an assignment that ended up to 30 days ago with approval, not later', async () => {
     const group = await elevate().createGroup();
     const user = await elevate().createUser();
     const pra = await elevate().createAdmin();

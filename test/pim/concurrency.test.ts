@@ -18,7 +18,7 @@ import {
 const PARALLEL = 20;
 
 describeEachDatabase('races', (elevate) => {
-  it('yields exactly one activation when the same eligibility is activated many times at once', async () => {
+  it('yields exactly one activation of an eligibility activated many times at once', async () => {
     const group = await elevate().createGroup();
     const user = await elevate().createUser();
     await makeEligible(elevate(), user, group.id);

@@ -436,7 +436,8 @@ describeEachDatabase('PIM policies', (elevate) => {
 
     const directory = await elevate().request(
       'GET',
-      `${POLICIES}?$filter=${encodeURIComponent("scopeId eq '/' and scopeType eq 'DirectoryRole'")}`,
+      `${POLICIES}?$filter=` +
+        encodeURIComponent("scopeId eq '/' and scopeType eq 'DirectoryRole'"),
     );
     assert.equal(directory.status, 200);
     assert.deepEqual(directory.body.value, []);
@@ -1066,7 +1067,8 @@ describeEachDatabase('PIM policies', (elevate) => {
 
     const owner = await elevate().request(
       'GET',
-      `${ASSIGNMENTS}?${scope(group.id, " and roleDefinitionId eq 'owner'")}&$expand=policy($expand=rules)`,
+      `${ASSIGNMENTS}?${scope(group.id, " and roleDefinitionId eq 'owner'")}` +
+        '&$expand=policy($expand=rules)',
     );
     const both = await elevate().request('GET', `${ASSIGNMENTS}?${scope(group.id)}`);
 

@@ -93,7 +93,8 @@ describeEachDatabase('schedules, instances and request lists', (elevate) => {
 
     const instances = await elevate().request(
       'GET',
-      `${BASE}/assignmentScheduleInstances/filterByCurrentUser(on='principal')?$expand=activatedUsing`,
+      `${BASE}/assignmentScheduleInstances/filterByCurrentUser(on='principal')` +
+        '?$expand=activatedUsing',
       { as: user },
     );
     assert.equal(
@@ -108,7 +109,9 @@ describeEachDatabase('schedules, instances and request lists', (elevate) => {
       await makeEligible(elevate(), await elevate().createUser(), group.id);
     }
 
-    const url = `${BASE}/eligibilitySchedules?$filter=groupId eq '${group.id}'&$select=principalId&$top=2&$count=true`;
+    const url =
+      `${BASE}/eligibilitySchedules?$filter=groupId eq '${group.id}'` +
+      '&$select=principalId&$top=2&$count=true';
     const first = await elevate().request('GET', url);
     assert.equal(first.status, 200);
     assert.equal(first.body['@odata.count'], 5);
@@ -134,7 +137,8 @@ describeEachDatabase('schedules, instances and request lists', (elevate) => {
 
     const response = await elevate().request(
       'GET',
-      `${ASSIGNMENT_REQUESTS}?$filter=principalId eq '${user.id}' and status eq 'provisioned' and createdDateTime ge ${since}`,
+      `${ASSIGNMENT_REQUESTS}?$filter=principalId eq '${user.id}' and ` +
+        `status eq 'provisioned' and createdDateTime ge ${since}`,
       { as: user },
     );
     assert.equal(response.status, 200);
@@ -162,7 +166,8 @@ describeEachDatabase('schedules, instances and request lists', (elevate) => {
     assert.equal(byOther.status, 403);
     const own = await elevate().request(
       'GET',
-      `${BASE}/eligibilitySchedules?$filter=principalId eq '${user.id}' and groupId eq '${group.id}'`,
+      `${BASE}/eligibilitySchedules?$filter=principalId eq '${user.id}' and ` +
+        `groupId eq '${group.id}'`,
       { as: user },
     );
     assert.equal(own.status, 200);
