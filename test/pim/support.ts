@@ -130,19 +130,16 @@ export async function patchRule(
   access: Access,
   rule: Record<string, unknown> & { id: string },
 ) {
-  const policies = await elevate.request(
-    'GET',
-    `/v1.0/policies/roleManagementPolicyAssignments?$filter=scopeId eq '${groupId}' and scopeType eq 'Group' and roleDefinitionId eq '${access}'`,
-  );
+  const assignmentPath =
+    '/v1.0/policies/roleManagementPolicyAssignments?$filter=' +
+    `scopeId eq '${groupId}' and scopeType eq 'Group' and roleDefinitionId eq '${access}'`;
+  const policies = await elevate.request('GET', assignmentPath);
   let policyId = policies.body?.value?.[0]?.policyId as string | undefined;
   if (!policyId) {
     // A group is onboarded by its first request or policy change; a harmless request onboards it.
     const someone = await elevate.createUser();
     await makeEligible(elevate, someone, groupId, { access });
-    const again = await elevate.request(
-      'GET',
-      `/v1.0/policies/roleManagementPolicyAssignments?$filter=scopeId eq '${groupId}' and scopeType eq 'Group' and roleDefinitionId eq '${access}'`,
-    );
+    const again = await elevate.request('GET', assignmentPath);
     policyId = again.body.value[0].policyId as string;
   }
   const response = await elevate.request(
