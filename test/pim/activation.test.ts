@@ -214,7 +214,7 @@ describeEachDatabase('activation', (elevate) => {
     assert.equal(fixed.body.ticketInfo.ticketNumber, 'INC-1');
   });
 
-  it("demands MFA from an eligibility's own activationSettings, unlike the policy", async () => {
+  it('demands MFA when the eligibility asks for it, even if the policy does not', async () => {
     const group = await elevate().createGroup();
     const engineer = await elevate().createUser();
     await makeEligible(elevate(), engineer, group.id, {
