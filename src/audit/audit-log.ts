@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { preparedInsert } from '../db/prepared.js';
 import type { Database } from '../db/schema.js';
+import { slices } from '../db/slices.js';
 import type { Caller } from '../http/caller.js';
 import type { Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
@@ -79,17 +80,11 @@ export class AuditLog {
       return [...ids].map((target_id) => ({ audit_event_id: row.id, target_id }));
     });
 
-    for (let from = 0; from < events.length; from += ROWS_PER_INSERT) {
-      await db
-        .insertInto('audit_events')
-        .values(events.slice(from, from + ROWS_PER_INSERT))
-        .execute();
+    for (const slice of slices(events, ROWS_PER_INSERT)) {
+      await db.insertInto('audit_events').values(slice).execute();
     }
-    for (let from = 0; from < targets.length; from += ROWS_PER_INSERT) {
-      await db
-        .insertInto('audit_targets')
-        .values(targets.slice(from, from + ROWS_PER_INSERT))
-        .execute();
+    for (const slice of slices(targets, ROWS_PER_INSERT)) {
+      await db.insertInto('audit_targets').values(slice).execute();
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { boundText, prepared } from '../db/prepared.js';
+import { slices } from '../db/slices.js';
 import type { AccessId, Database } from '../db/schema.js';
 import type { Clock } from '../shared/clock.js';
 import { RoleIds } from './roles.js';
@@ -53,21 +54,21 @@ export class AccessService {
     db = this.db,
   ): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>(groupIds.map((id) => [id, []]));
-    if (groupIds.length === 0) return found;
-
     const now = this.clock.now().toISOString();
-    const rows = await db
-      .selectFrom('group_members')
-      .select(['group_id', 'principal_id'])
-      .where('group_id', 'in', groupIds)
-      .where('relationship', '=', relationship)
-      .union(
-        assignmentsInEffect(db, relationship, now)
-          .select(['group_id', 'principal_id'])
-          .where('group_id', 'in', groupIds),
-      )
-      .execute();
-    for (const row of rows) found.get(row.group_id)?.push(row.principal_id);
+    for (const slice of slices(groupIds)) {
+      const rows = await db
+        .selectFrom('group_members')
+        .select(['group_id', 'principal_id'])
+        .where('group_id', 'in', slice)
+        .where('relationship', '=', relationship)
+        .union(
+          assignmentsInEffect(db, relationship, now)
+            .select(['group_id', 'principal_id'])
+            .where('group_id', 'in', slice),
+        )
+        .execute();
+      for (const row of rows) found.get(row.group_id)?.push(row.principal_id);
+    }
     return found;
   }
 

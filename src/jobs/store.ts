@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Database } from '../db/schema.js';
+import { slices } from '../db/slices.js';
 import type { ScheduleRow } from '../pim/schema.js';
 
 type Db = Kysely<Database>;
@@ -136,10 +137,10 @@ export async function insertMarks(
   marks: { key: string; kind: ThresholdKind; due_at: string; done_at: string }[],
 ): Promise<Set<string>> {
   const inserted = new Set<string>();
-  for (let from = 0; from < marks.length; from += MARKS_PER_INSERT) {
+  for (const slice of slices(marks, MARKS_PER_INSERT)) {
     const rows = await db
       .insertInto('job_marks')
-      .values(marks.slice(from, from + MARKS_PER_INSERT))
+      .values(slice)
       .onConflict((oc) => oc.column('key').doNothing())
       .returning('key')
       .execute();

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { boundText, prepared } from '../db/prepared.js';
 import type { Database, StoredApprover } from '../db/schema.js';
+import { slices } from '../db/slices.js';
 import type { AccessService } from '../directory/access.js';
 import { findGroup, findUser, type UserRow } from '../directory/store.js';
 import type { NotificationLevel, NotificationRuleId, PolicyView } from '../pim/policies/model.js';
@@ -488,12 +489,11 @@ export class OutboxNotifier implements Notifier {
     );
 
     const requests = new Map<string, RequestRow>();
-    const ids = [...requestIds];
-    for (let from = 0; from < ids.length; from += IDS_PER_QUERY) {
+    for (const slice of slices([...requestIds])) {
       const rows = await trx
         .selectFrom('pim_requests')
         .selectAll()
-        .where('id', 'in', ids.slice(from, from + IDS_PER_QUERY))
+        .where('id', 'in', slice)
         .execute();
       for (const row of rows) requests.set(row.id, row);
     }
@@ -645,9 +645,6 @@ function emailOf(situation: Situation, send: Send): Email | null {
   return { situation, send, rule, personal };
 }
 
-/** Ids per `in (...)` list: well under both dialects' limits on bound parameters. */
-const IDS_PER_QUERY = 1000;
-
 /** The notification rule for an audience, from the situation's caller and level. */
 function ruleId(audience: Audience, situation: Situation): NotificationRuleId {
   const recipient =
@@ -701,12 +698,12 @@ async function roleNamesOf(trx: Db, groupId: string): Promise<string[]> {
  */
 async function roleNamesOfGroups(trx: Db, groupIds: string[]): Promise<Map<string, string[]>> {
   const names = new Map<string, Set<string>>(groupIds.map((id) => [id, new Set()]));
-  for (let from = 0; from < groupIds.length; from += IDS_PER_QUERY) {
+  for (const slice of slices(groupIds)) {
     const rows = await trx
       .selectFrom('role_assignments')
       .innerJoin('role_definitions', 'role_definitions.id', 'role_assignments.role_definition_id')
       .select(['role_assignments.principal_id', 'role_definitions.display_name'])
-      .where('role_assignments.principal_id', 'in', groupIds.slice(from, from + IDS_PER_QUERY))
+      .where('role_assignments.principal_id', 'in', slice)
       .orderBy('role_definitions.display_name')
       .execute();
     for (const row of rows) names.get(row.principal_id)?.add(row.display_name);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { boundText, prepared } from '../db/prepared.js';
 import type { Database, StoredApprover } from '../db/schema.js';
+import { slices } from '../db/slices.js';
 import type { AccessService } from '../directory/access.js';
 import { RoleIds } from '../directory/roles.js';
 
@@ -72,11 +73,11 @@ const adminRoleHolders = prepared<object, { principal_id: string; group_id: stri
 export async function addressBook(db: Db, ids: readonly string[]): Promise<Map<string, string>> {
   const unique = [...new Set(ids)];
   const book = new Map<string, string>();
-  for (let from = 0; from < unique.length; from += IDS_PER_QUERY) {
+  for (const slice of slices(unique)) {
     const users = await db
       .selectFrom('users')
       .select(['id', 'mail', 'user_principal_name'])
-      .where('id', 'in', unique.slice(from, from + IDS_PER_QUERY))
+      .where('id', 'in', slice)
       .where('account_enabled', '=', 1)
       .execute();
     for (const user of users) book.set(user.id, user.mail?.trim() || user.user_principal_name);
@@ -96,6 +97,3 @@ export function addressesFrom(book: ReadonlyMap<string, string>, ids: readonly s
     return address === undefined ? [] : [address];
   });
 }
-
-/** Ids per `in (...)` list: well under both dialects' limits on bound parameters. */
-const IDS_PER_QUERY = 1000;

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DialectName } from '../db/database.js';
 import type { Database, OutboxMessageTable } from '../db/schema.js';
+import { slices } from '../db/slices.js';
 
 type Db = Kysely<Database>;
 
@@ -12,11 +13,8 @@ export type OutboxRow = Selectable<OutboxMessageTable>;
  * rows for each PIM change.
  */
 export async function insertMessages(db: Db, rows: readonly OutboxRow[]): Promise<void> {
-  for (let from = 0; from < rows.length; from += MESSAGES_PER_INSERT) {
-    await db
-      .insertInto('outbox_messages')
-      .values(rows.slice(from, from + MESSAGES_PER_INSERT))
-      .execute();
+  for (const slice of slices(rows, MESSAGES_PER_INSERT)) {
+    await db.insertInto('outbox_messages').values(slice).execute();
   }
 }
 

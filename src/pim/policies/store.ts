@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { boundText, prepared } from '../../db/prepared.js';
 import type { AccessId, Database } from '../../db/schema.js';
+import { slices } from '../../db/slices.js';
 import { defaultRule, defaultRules } from './defaults.js';
 import { policyIdFor } from './ids.js';
 import { RULE_IDS, type PolicyRule, type PolicyView, type RuleId } from './model.js';
@@ -110,20 +111,19 @@ export async function loadPolicies(
   const groups = [...new Set(wanted.map((w) => w.groupId.toLowerCase()))];
   const policyIds = new Map<string, string>();
   const texts = new Map<string, string[]>();
-  for (let from = 0; from < groups.length; from += IDS_PER_QUERY) {
+  for (const slice of slices(groups)) {
     const policies = await db
       .selectFrom('pim_policies')
       .select(['id', 'group_id', 'access_id'])
-      .where('group_id', 'in', groups.slice(from, from + IDS_PER_QUERY))
+      .where('group_id', 'in', slice)
       .execute();
     for (const row of policies) policyIds.set(policyKey(row.group_id, row.access_id), row.id);
   }
-  const ids = [...policyIds.values()];
-  for (let from = 0; from < ids.length; from += IDS_PER_QUERY) {
+  for (const slice of slices([...policyIds.values()])) {
     const rules = await db
       .selectFrom('pim_policy_rules')
       .select(['policy_id', 'rule'])
-      .where('policy_id', 'in', ids.slice(from, from + IDS_PER_QUERY))
+      .where('policy_id', 'in', slice)
       // Each policy's rules in the order `loadPolicyRules` reads them.
       .orderBy('policy_id')
       .orderBy('rule_id')
@@ -153,9 +153,6 @@ export async function loadPolicies(
 export function policyKey(groupId: string, accessId: AccessId): string {
   return `${groupId.toLowerCase()}:${accessId}`;
 }
-
-/** Ids per `in (...)` list: well under both dialects' limits on bound parameters. */
-const IDS_PER_QUERY = 1000;
 
 const rulesOf = prepared<{ policyId: string }, { rule: string }>((db, arg) =>
   db
