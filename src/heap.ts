@@ -1,5 +1,8 @@
 import v8 from 'node:v8';
 
+/** Whether this process set the limits, and so sets them again after a thread starts. */
+let limited = false;
+
 /**
  * V8's defaults suit a short busy script on a big machine: the young generation grows to 32 MiB
  * and the old one is left to grow to several times what is live before it is collected, so an
@@ -16,8 +19,6 @@ import v8 from 'node:v8';
  * effect from here on, for `npm start`, `elevate serve` and the benchmark alike. An operator who
  * sizes the heap on the command line or in NODE_OPTIONS keeps their own choice.
  */
-let limited = false;
-
 export function limitHeapGrowth(): void {
   const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
   if (/semi[-_]space|heap[-_]growing|optimize[-_]for[-_]size/.test(given)) return;
